@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz_parse.c - libFuzzer target for the /proc/net/tcprtt parser.
+ *
+ * Besides surviving any input under ASan and UBSan, the parser must name a
+ * line that exists when it refuses input, and what it accepts must come
+ * back unchanged from the module's format: parse(render(parse(x))) ==
+ * parse(x).  Every renderer then runs on the accepted histogram.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcprtt_parse.h"
+#include "tcprtt_render.h"
+
+static bool same_hist(const struct tcprtt_hist *a, const struct tcprtt_hist *b)
+{
+	return a->unit == b->unit && a->samples == b->samples &&
+	       a->sum_us == b->sum_us &&
+	       !memcmp(a->rows, b->rows, sizeof(a->rows));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static FILE *sink;
+	struct tcprtt_snapshot snap, again;
+	struct tcprtt_report_meta meta = {
+		.timestamp = "1970-01-01T00:00:00.000Z",
+		.interval_s = 1,
+	};
+	struct tcprtt_parse_error err;
+	unsigned int lines = 1;
+	size_t i, len;
+	char *buf;
+	FILE *m;
+
+	if (!sink)
+		sink = fopen("/dev/null", "w");
+	if (!sink)
+		abort();
+
+	if (tcprtt_parse((const char *)data, size, &snap, &err)) {
+		for (i = 0; i < size; i++)
+			lines += data[i] == '\n';
+		if (!err.line || err.line > lines ||
+		    !memchr(err.msg, '\0', sizeof(err.msg)) || !err.msg[0])
+			abort();
+		return 0;
+	}
+
+	m = open_memstream(&buf, &len);
+	if (!m)
+		abort();
+	tcprtt_render_proc(m, &snap.total);
+	if (fclose(m))
+		abort();
+	if (tcprtt_parse(buf, len, &again, &err) ||
+	    !same_hist(&snap.total, &again.total))
+		abort();
+	free(buf);
+
+	tcprtt_render_table(sink, &snap.total);
+	tcprtt_render_extended(sink, &snap.total);
+	tcprtt_render_json(sink, &snap.total, &meta);
+	tcprtt_render_prometheus(sink, &snap.total);
+	return 0;
+}

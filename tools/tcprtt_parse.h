@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcprtt_parse.h - the printer's model of /proc/net/tcprtt and its parser.
+ *
+ * Shared by the tcprtt tool, its unit tests and the fuzz target, so that
+ * all three exercise the same code.
+ */
+#ifndef TCPRTT_PARSE_H
+#define TCPRTT_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../tcprtt.h"
+
+enum tcprtt_unit {
+	TCPRTT_UNIT_US,
+	TCPRTT_UNIT_MS,
+};
+
+/* One histogram: the rows and the summary keys that go with them. */
+struct tcprtt_hist {
+	enum tcprtt_unit unit;
+	__u64 rows[TCPRTT_ROWS];
+	__u64 samples;		/* sum of rows, wrapping like the kernel's u64 */
+	__u64 sum_us;		/* sum of all rtts in µs, whatever the unit */
+};
+
+/*
+ * Everything one read of /proc/net/tcprtt yields.  The per-address tables
+ * of a later issue ("Remote Address = ..." blocks) will be added here, next
+ * to the totals, and filled in by parse_blocks() in tcprtt_parse.c.
+ */
+struct tcprtt_snapshot {
+	struct tcprtt_hist total;
+};
+
+struct tcprtt_parse_error {
+	unsigned int line;	/* 1-based line the error is about */
+	char msg[160];
+};
+
+/* The column header of the table, without its newline, for each unit. */
+extern const char tcprtt_header_us[];
+extern const char tcprtt_header_ms[];
+
+/* Inputs larger than this are refused rather than read into memory. */
+#define TCPRTT_MAX_INPUT (16u << 20)
+
+/*
+ * Parses @len bytes at @buf (need not be NUL-terminated) into @snap.
+ * Returns 0, or -1 with @err saying which line is wrong and why.
+ */
+int tcprtt_parse(const char *buf, size_t len, struct tcprtt_snapshot *snap,
+		 struct tcprtt_parse_error *err);
+
+/*
+ * Strict unsigned decimal: digits only, no sign, no spaces, no overflow.
+ * Returns 0, or -1 if @len bytes at @s are not such a number.
+ */
+int tcprtt_parse_u64(const char *s, size_t len, __u64 *out);
+
+const char *tcprtt_unit_name(enum tcprtt_unit unit);
+
+#endif /* TCPRTT_PARSE_H */

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcprtt_render.c - histogram arithmetic and the output formats.
+ *
+ * Renderers write complete reports to a FILE; the tool gives them a memory
+ * stream and only copies a finished report out, so an error can never
+ * leave half a table behind.
+ */
+#include <string.h>
+
+#include "tcprtt_render.h"
+
+static const char stars[TCPRTT_BAR_WIDTH + 1] =
+	"****************************************";
+
+unsigned int tcprtt_bar_len(__u64 count, __u64 max)
+{
+	if (!max)
+		return 0;
+	if (count > max)
+		count = max;
+	/* count * 40 does not fit in 64 bits above 2^58. */
+	return (tcprtt_u128)count * TCPRTT_BAR_WIDTH / max;
+}
+
+void tcprtt_put_u128(FILE *f, tcprtt_u128 v)
+{
+	char buf[40], *p = buf + sizeof(buf);
+
+	*--p = '\0';
+	do {
+		*--p = '0' + (unsigned int)(v % 10);
+		v /= 10;
+	} while (v);
+	fputs(p, f);
+}
+
+static tcprtt_u128 total(const struct tcprtt_hist *h)
+{
+	tcprtt_u128 sum = 0;
+	unsigned int row;
+
+	for (row = 0; row < TCPRTT_ROWS; row++)
+		sum += h->rows[row];
+	return sum;
+}
+
+double tcprtt_percentile(const struct tcprtt_hist *h, double pct)
+{
+	long double rank = (long double)total(h) * pct / 100, below = 0;
+	unsigned int row, last = 0;
+
+	for (row = 0; row < TCPRTT_ROWS; row++) {
+		long double count = h->rows[row];
+		long double low = tcprtt_row_low(row);
+		long double high = tcprtt_row_high(row);
+
+		if (!h->rows[row])
+			continue;
+		last = row;
+		if (below + count >= rank)
+			return low + (high - low) * (rank - below) / count;
+		below += count;
+	}
+	/* Only reached through rounding at pct == 100. */
+	return tcprtt_row_high(last);
+}
+
+void tcprtt_stats(const struct tcprtt_hist *h, struct tcprtt_stats *st)
+{
+	unsigned int row;
+
+	memset(st, 0, sizeof(*st));
+	st->samples = total(h);
+	st->empty = !st->samples;
+	if (st->empty)
+		return;
+	st->average = (long double)h->sum_us / st->samples;
+	if (h->unit == TCPRTT_UNIT_MS)
+		st->average /= 1000;
+	for (row = 0; row < TCPRTT_ROWS && !h->rows[row]; row++)
+		;
+	st->min_row = row;
+	for (row = TCPRTT_ROWS - 1; !h->rows[row]; row--)
+		;
+	st->max_row = row;
+	st->p50 = tcprtt_percentile(h, 50);
+	st->p90 = tcprtt_percentile(h, 90);
+	st->p99 = tcprtt_percentile(h, 99);
+}
+
+bool tcprtt_delta(struct tcprtt_hist *out, const struct tcprtt_hist *now,
+		  const struct tcprtt_hist *prev)
+{
+	unsigned int row;
+
+	if (now->unit != prev->unit)
+		goto reset;
+	for (row = 0; row < TCPRTT_ROWS; row++)
+		if (now->rows[row] < prev->rows[row])
+			goto reset;
+
+	out->unit = now->unit;
+	out->samples = 0;
+	for (row = 0; row < TCPRTT_ROWS; row++) {
+		out->rows[row] = now->rows[row] - prev->rows[row];
+		out->samples += out->rows[row];
+	}
+	out->sum_us = now->sum_us - prev->sum_us;
+	return false;
+
+reset:
+	*out = *now;
+	return true;
+}
+
+void tcprtt_render_table(FILE *f, const struct tcprtt_hist *h)
+{
+	__u64 max = 0;
+	unsigned int row;
+
+	for (row = 0; row < TCPRTT_ROWS; row++)
+		if (h->rows[row] > max)
+			max = h->rows[row];
+
+	fprintf(f, "latency\n%s\n", h->unit == TCPRTT_UNIT_MS ?
+		tcprtt_header_ms : tcprtt_header_us);
+	for (row = 0; row < TCPRTT_ROWS; row++) {
+		int n = tcprtt_bar_len(h->rows[row], max);
+
+		fprintf(f, "%10llu -> %-10llu : %-8llu |%.*s%*s|\n",
+			(unsigned long long)tcprtt_row_low(row),
+			(unsigned long long)tcprtt_row_high(row),
+			(unsigned long long)h->rows[row],
+			n, stars, TCPRTT_BAR_WIDTH - n, "");
+	}
+}
+
+void tcprtt_render_proc(FILE *f, const struct tcprtt_hist *h)
+{
+	tcprtt_render_table(f, h);
+	fprintf(f, "\nunit %s\nsamples %llu\nsum_us %llu\n",
+		tcprtt_unit_name(h->unit), (unsigned long long)h->samples,
+		(unsigned long long)h->sum_us);
+}
+
+void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h)
+{
+	const char *unit = tcprtt_unit_name(h->unit);
+	struct tcprtt_stats st;
+
+	tcprtt_stats(h, &st);
+	fputs("\nsamples  ", f);
+	tcprtt_put_u128(f, st.samples);
+	fputc('\n', f);
+	if (st.empty)
+		return;
+	fprintf(f, "average  %.3f %s\n", st.average, unit);
+	fprintf(f, "min row  %llu -> %llu %s\n",
+		(unsigned long long)tcprtt_row_low(st.min_row),
+		(unsigned long long)tcprtt_row_high(st.min_row), unit);
+	fprintf(f, "max row  %llu -> %llu %s\n",
+		(unsigned long long)tcprtt_row_low(st.max_row),
+		(unsigned long long)tcprtt_row_high(st.max_row), unit);
+	fprintf(f, "p50      %.3f %s\np90      %.3f %s\np99      %.3f %s\n",
+		st.p50, unit, st.p90, unit, st.p99, unit);
+}
+
+static void json_row_bounds(FILE *f, unsigned int row)
+{
+	fprintf(f, "{\"low\":%llu,\"high\":%llu}",
+		(unsigned long long)tcprtt_row_low(row),
+		(unsigned long long)tcprtt_row_high(row));
+}
+
+void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
+			const struct tcprtt_report_meta *meta)
+{
+	struct tcprtt_stats st;
+	unsigned int row;
+
+	tcprtt_stats(h, &st);
+	/* The timestamp is made by the tool: digits, '-', ':', 'T', 'Z'. */
+	fprintf(f, "{\"timestamp\":\"%s\",\"unit\":\"%s\",\"interval_s\":",
+		meta->timestamp, tcprtt_unit_name(h->unit));
+	if (meta->interval_s < 0)
+		fputs("null", f);
+	else
+		fprintf(f, "%.9g", meta->interval_s);
+	fprintf(f, ",\"reset\":%s,\"rows\":[",
+		meta->reset_seen ? "true" : "false");
+	for (row = 0; row < TCPRTT_ROWS; row++)
+		fprintf(f, "%s{\"low\":%llu,\"high\":%llu,\"count\":%llu}",
+			row ? "," : "",
+			(unsigned long long)tcprtt_row_low(row),
+			(unsigned long long)tcprtt_row_high(row),
+			(unsigned long long)h->rows[row]);
+	fputs("],\"summary\":{\"samples\":", f);
+	tcprtt_put_u128(f, st.samples);
+	fprintf(f, ",\"sum_us\":%llu", (unsigned long long)h->sum_us);
+	if (st.empty) {
+		fputs(",\"average\":null,\"min_row\":null,\"max_row\":null"
+		      ",\"p50\":null,\"p90\":null,\"p99\":null}}\n", f);
+		return;
+	}
+	fprintf(f, ",\"average\":%.3f,\"min_row\":", st.average);
+	json_row_bounds(f, st.min_row);
+	fputs(",\"max_row\":", f);
+	json_row_bounds(f, st.max_row);
+	fprintf(f, ",\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f}}\n",
+		st.p50, st.p90, st.p99);
+}
+
+/*
+ * @v units of 10^-@decimals seconds, as an exact decimal number: no
+ * rounding, so every scrape labels a bucket identically.
+ */
+static void put_seconds(FILE *f, __u64 v, unsigned int decimals)
+{
+	__u64 scale = 1;
+	unsigned int i;
+	char frac[24];
+
+	for (i = 0; i < decimals; i++)
+		scale *= 10;
+	fprintf(f, "%llu", (unsigned long long)(v / scale));
+	if (!(v % scale))
+		return;
+	snprintf(frac, sizeof(frac), "%0*llu", (int)decimals,
+		 (unsigned long long)(v % scale));
+	for (i = decimals; frac[i - 1] == '0'; i--)
+		frac[i - 1] = '\0';
+	fprintf(f, ".%s", frac);
+}
+
+#define PROM_NAME "tcprtt_rtt_seconds"
+
+void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h)
+{
+	unsigned int decimals = h->unit == TCPRTT_UNIT_MS ? 3 : 6;
+	tcprtt_u128 cum = 0;
+	unsigned int row;
+
+	fputs("# HELP " PROM_NAME " Smoothed round-trip time of TCP connections, as counted by the tcprtt module.\n"
+	      "# TYPE " PROM_NAME " histogram\n", f);
+	/*
+	 * Row i holds rtts below its upper bound, so that bound is its "le".
+	 * The last row also holds everything larger: it only counts in +Inf.
+	 */
+	for (row = 0; row < TCPRTT_ROWS - 1; row++) {
+		cum += h->rows[row];
+		fputs(PROM_NAME "_bucket{le=\"", f);
+		put_seconds(f, tcprtt_row_high(row), decimals);
+		fputs("\"} ", f);
+		tcprtt_put_u128(f, cum);
+		fputc('\n', f);
+	}
+	cum += h->rows[row];
+	fputs(PROM_NAME "_bucket{le=\"+Inf\"} ", f);
+	tcprtt_put_u128(f, cum);
+	fputs("\n" PROM_NAME "_sum ", f);
+	put_seconds(f, h->sum_us, 6);
+	fputs("\n" PROM_NAME "_count ", f);
+	tcprtt_put_u128(f, cum);
+	fputc('\n', f);
+}

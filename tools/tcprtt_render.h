@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcprtt_render.h - arithmetic on histograms and the printer's output
+ * formats: the /proc table, the extended summary, JSON and Prometheus.
+ */
+#ifndef TCPRTT_RENDER_H
+#define TCPRTT_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "tcprtt_parse.h"
+
+/* Sums of rows may pass 2^64; these are exact. */
+typedef unsigned __int128 tcprtt_u128;
+
+struct tcprtt_stats {
+	tcprtt_u128 samples;	/* exact sum of the rows */
+	bool empty;		/* no samples: nothing below is meaningful */
+	double average;		/* sum_us / samples, in the histogram's unit */
+	unsigned int min_row, max_row;	/* lowest and highest non-empty row */
+	double p50, p90, p99;	/* interpolated inside their rows */
+};
+
+/* What a report says besides the histogram. */
+struct tcprtt_report_meta {
+	const char *timestamp;	/* RFC 3339, UTC */
+	double interval_s;	/* length of the interval; < 0: cumulative */
+	bool reset_seen;	/* counters went backwards during the interval */
+};
+
+/* floor(count * TCPRTT_BAR_WIDTH / max), exact for any u64 counts. */
+unsigned int tcprtt_bar_len(__u64 count, __u64 max);
+
+/*
+ * The estimated value below which @pct percent of the samples lie, found by
+ * linear interpolation inside the row that holds that rank.  @h must not
+ * be empty.
+ */
+double tcprtt_percentile(const struct tcprtt_hist *h, double pct);
+
+void tcprtt_stats(const struct tcprtt_hist *h, struct tcprtt_stats *st);
+
+/*
+ * @out = @now - @prev.  If a row went backwards (a reset or a unit change
+ * between the two reads), @out is @now, the counts since that reset, and
+ * true is returned.  sum_us is subtracted modulo 2^64, so one wrap of it
+ * is harmless.
+ */
+bool tcprtt_delta(struct tcprtt_hist *out, const struct tcprtt_hist *now,
+		  const struct tcprtt_hist *prev);
+
+/* "latency", the header and the rows: byte for byte what /proc shows. */
+void tcprtt_render_table(FILE *f, const struct tcprtt_hist *h);
+
+/* The whole /proc file: the table, a blank line and the summary. */
+void tcprtt_render_proc(FILE *f, const struct tcprtt_hist *h);
+
+/* The -e block printed after a table. */
+void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h);
+
+/* One JSON object on one line. */
+void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
+			const struct tcprtt_report_meta *meta);
+
+/* One histogram metric, tcprtt_rtt_seconds, in the text exposition format. */
+void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h);
+
+/* Writes @v in decimal. */
+void tcprtt_put_u128(FILE *f, tcprtt_u128 v);
+
+#endif /* TCPRTT_RENDER_H */
