@@ -1,0 +1,864 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""run.py - tests of the tcprtt printer (tools/), with KTAP output.
+
+Run by `make -C tools check`, which builds what it is given:
+
+  --tool, --tool-san      the printer, plain and under ASan/UBSan: every
+                          command-line test runs against both
+  --unit, --unit-san      tests/tools/unit.c, plain and sanitized; each of
+                          its tests is run by name
+  --fuzzer                the libFuzzer target, run --fuzz-seconds
+  --clang-build           the printer built -Werror by clang
+
+Prints "TAP version 13", "1..N", one "ok"/"not ok" line per test (skips as
+"ok N name # SKIP reason"), then "N passed, N failed[, N skipped]", and
+exits 1 if any test failed.  Interval tests feed the printer through a
+FIFO given with -f, so each read gets exactly the snapshot the test
+means, with no sleeping.
+"""
+
+import argparse
+import difflib
+import errno
+import json
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TOOLS = os.path.join(ROOT, "tools")
+FIXTURES = os.path.join(HERE, "fixtures")
+EXPECTED = os.path.join(HERE, "expected")
+sys.path.insert(0, HERE)
+
+import tcprttfmt as fmt  # noqa: E402
+
+LOAD_HINT = "tcprtt: tcprtt module not loaded; try: sudo modprobe tcprtt\n"
+
+# Fixtures the printer accepts; the name of the one whose table each
+# must print (crlf and future carry real.txt's histogram).
+VALID = {
+    "real": "real", "real-ms": "real-ms", "netem": "netem", "zero": "zero",
+    "one-row": "one-row", "huge": "huge", "huge-one": "huge-one",
+    "crlf": "real", "future": "real",
+}
+
+# Fixtures it refuses: (file, line, words the error must contain).
+INVALID = [
+    ("empty.txt", 1, "empty input"),
+    ("bad-truncated.txt", 15, "truncated"),
+    ("bad-truncated-rows.txt", 23, "expected row 21 of 27"),
+    ("bad-no-summary.txt", 30, "expected a blank line and the summary"),
+    ("bad-extra-row.txt", 30, "expected a blank line after 27 rows"),
+    ("bad-garbage-count.txt", 6, "bad count '1x7'"),
+    ("bad-overflow.txt", 8, "bad count '18446744073709551616'"),
+    ("bad-negative.txt", 6, "bad count '-17'"),
+    ("bad-labels.txt", 14, "labelled '1024 -> 4096', expected '1024 -> 2048'"),
+    ("bad-no-header.txt", 2, "column header"),
+    ("bad-no-latency.txt", 1, "expected 'latency'"),
+    ("bad-header-unit.txt", 2, "column header"),
+    ("bad-samples.txt", 32, "samples 101 is not the sum of the rows (102)"),
+    ("bad-unit-mismatch.txt", 31, "unit 'ms' does not match"),
+    ("bad-missing-key.txt", 33, "no 'sum_us'"),
+    ("bad-dup-key.txt", 32, "'unit' repeated"),
+    ("bad-summary-line.txt", 32, "'key value'"),
+    ("bad-bar.txt", 7, "bad distribution bar"),
+    ("bad-nul.txt", 31, "NUL"),
+    ("bad-binary.bin", 1, "NUL"),
+]
+
+# Option values the printer must refuse with exit status 2.
+BAD_USAGE = [
+    ["-i", "-1"], ["-i", "abc"], ["-i", "0"], ["-i", "1x"], ["-i", ""],
+    ["-i", "1e3"], ["-i", " 1"], ["-i", "1."], ["-i", "0.0000000001"],
+    ["-i"], ["-d", "-5"], ["-d", "nan"], ["-c", "0"], ["-c", "1.5"],
+    ["-c", "-3"], ["-i", "1", "-c", "99999999999999999999"],
+    ["-o", "xml"], ["--format=JSON"], ["-j", "--prometheus"],
+    ["-j", "-o", "table"], ["-z"], ["--bogus"], ["extra"],
+    ["-c", "3"], ["-m"], ["-m", "-i", "1", "-f", "x"], ["-r", "-f", "x"],
+    ["-O", ""], ["-f", ""],
+]
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def expect_eq(got, want, what):
+    if got != want:
+        raise Fail("%s: expected %r, got %r" % (what, want, got))
+
+
+def expect_text(got, want, what):
+    """Like expect_eq, with a diff for long texts."""
+    if got != want:
+        diff = difflib.unified_diff(want.splitlines(True),
+                                    got.splitlines(True), "expected", "got")
+        raise Fail("%s differs:\n%s" % (what, "".join(diff)[:4000]))
+
+
+def fixture(name):
+    return os.path.join(FIXTURES, name)
+
+
+def read(path, mode="r"):
+    with open(path, mode, newline="" if mode == "r" else None) as f:
+        return f.read()
+
+
+def table_of(name):
+    """The first 29 lines of a fixture: what the printer must print."""
+    text = read(fixture(name + ".txt"))
+    return "".join(text.splitlines(True)[:2 + fmt.ROWS])
+
+
+def parse_model(text):
+    """Rows, unit and sum_us of a /proc text, by a simple Python reading."""
+    lines = text.split("\n")
+    rows = [int(line.split(":")[1].split()[0]) for line in lines[2:29]]
+    keys = dict(line.split(" ", 1) for line in lines[30:] if " " in line)
+    return rows, keys["unit"], int(keys["sum_us"])
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="tcprtt-tools-test.")
+        self.tests = []
+
+    def add(self, name, fn, *fnargs):
+        self.tests.append((name, fn, fnargs))
+
+    def run_all(self):
+        print("TAP version 13")
+        print("1..%d" % len(self.tests))
+        passed = failed = skipped = 0
+        for n, (name, fn, fnargs) in enumerate(self.tests, 1):
+            try:
+                fn(*fnargs)
+            except Skip as e:
+                print("ok %d %s # SKIP %s" % (n, name, e))
+                skipped += 1
+            except Fail as e:
+                for line in str(e).splitlines() or [""]:
+                    print("# " + line)
+                print("not ok %d %s" % (n, name))
+                failed += 1
+            except Exception as e:  # a bug in a test is a failure too
+                print("# %s: %s" % (type(e).__name__, e))
+                print("not ok %d %s" % (n, name))
+                failed += 1
+            else:
+                print("ok %d %s" % (n, name))
+                passed += 1
+            sys.stdout.flush()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        summary = "%d passed, %d failed" % (passed, failed)
+        if skipped:
+            summary += ", %d skipped" % skipped
+        print(summary)
+        return 1 if failed else 0
+
+
+def run(tool, args, env=None, timeout=20, stdout=subprocess.PIPE):
+    full_env = dict(os.environ)
+    full_env.pop("TCPRTT_ROOT", None)
+    full_env.update(env or {})
+    p = subprocess.run([tool] + args, stdout=stdout, stderr=subprocess.PIPE,
+                       env=full_env, timeout=timeout)
+    out = p.stdout.decode("utf-8") if p.stdout is not None else ""
+    return p.returncode, out, p.stderr.decode("utf-8", "replace")
+
+
+def run_ok(tool, args, **kw):
+    rc, out, err = run(tool, args, **kw)
+    if rc != 0 or err:
+        raise Fail("tcprtt %s: exit %d, stderr %r" % (" ".join(args), rc, err))
+    return out
+
+
+# ---------------------------------------------------------------- unit.c
+
+def t_unit(binary, name):
+    p = subprocess.run([binary, name], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    if p.returncode:
+        raise Fail(p.stdout.decode("utf-8", "replace")[-3000:] +
+                   "exit status %d" % p.returncode)
+
+
+# ------------------------------------------------------ formats of files
+
+def t_table(tool, name):
+    got = run_ok(tool, ["-f", fixture(name + ".txt")])
+    want = table_of(VALID[name])
+    expect_text(got, want, "table of %s.txt" % name)
+    rows, unit, _ = parse_model(read(fixture(VALID[name] + ".txt")))
+    expect_text(got, fmt.table(rows, unit), "Python model's table")
+
+
+def t_invalid(tool, name, line, words):
+    path = fixture(name)
+    rc, out, err = run(tool, ["-f", path])
+    expect_eq(rc, 1, "exit status")
+    expect_eq(out, "", "stdout (never a partial table)")
+    prefix = "tcprtt: %s: line %d: " % (path, line)
+    check(err.startswith(prefix) and err.count("\n") == 1 and
+          err.endswith("\n"), "expected one line starting %r, got %r"
+          % (prefix, err))
+    check(words in err, "expected %r in %r" % (words, err))
+
+
+def t_golden(tool, name, args, ext):
+    got = run_ok(tool, ["-f", fixture(name + ".txt")] + args)
+    if ext == "json":
+        got = re.sub(r'"timestamp":"[^"]*"', '"timestamp":"T"', got)
+    want = read(os.path.join(EXPECTED, "%s.%s" % (name, ext)))
+    expect_text(got, want, "%s with %s" % (name, " ".join(args)))
+
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def check_json(obj, rows, unit, sum_us, interval=False):
+    check(TIMESTAMP.match(obj["timestamp"]), "timestamp %r" % obj["timestamp"])
+    expect_eq(obj["unit"], unit, "unit")
+    if interval:
+        check(isinstance(obj["interval_s"], (int, float)) and
+              obj["interval_s"] >= 0, "interval_s %r" % obj["interval_s"])
+    else:
+        expect_eq(obj["interval_s"], None, "interval_s")
+    expect_eq([r["count"] for r in obj["rows"]], rows, "rows")
+    expect_eq([(r["low"], r["high"]) for r in obj["rows"]],
+              [(fmt.row_low(i), fmt.row_high(i)) for i in range(fmt.ROWS)],
+              "row bounds")
+    s = obj["summary"]
+    expect_eq(s["samples"], sum(rows), "samples")
+    expect_eq(s["sum_us"], sum_us, "sum_us")
+    if not sum(rows):
+        for k in ("average", "min_row", "max_row", "p50", "p90", "p99"):
+            expect_eq(s[k], None, k)
+        return
+    avg = sum_us / sum(rows) / (1000 if unit == "ms" else 1)
+    check(abs(s["average"] - avg) <= 0.0005 + avg * 1e-12,
+          "average %r, expected %r" % (s["average"], avg))
+    nonzero = [i for i, c in enumerate(rows) if c]
+    expect_eq(s["min_row"]["low"], fmt.row_low(nonzero[0]), "min_row")
+    expect_eq(s["max_row"]["high"], fmt.row_high(nonzero[-1]), "max_row")
+    for p in (50, 90, 99):
+        want = fmt.percentile(rows, p)
+        got = s["p%d" % p]
+        check(abs(got - want) <= 0.0005 + want * 1e-12,
+              "p%d: expected %r, got %r" % (p, want, got))
+
+
+def t_json(tool, name):
+    out = run_ok(tool, ["-f", fixture(name + ".txt"), "-j"])
+    check(out.endswith("\n") and out.count("\n") == 1,
+          "one object on one line: %r" % out[:200])
+    obj = json.loads(out)
+    rows, unit, sum_us = parse_model(read(fixture(VALID[name] + ".txt")))
+    check_json(obj, rows, unit, sum_us)
+
+
+def prometheus_parser():
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError as e:
+        raise Skip("python3-prometheus-client not importable (%s)" % e)
+    return text_string_to_metric_families
+
+
+def check_prometheus(text, rows, unit, sum_us):
+    parse = prometheus_parser()
+    families = list(parse(text))
+    expect_eq([(f.name, f.type) for f in families],
+              [("tcprtt_rtt_seconds", "histogram")], "metric families")
+    check(families[0].documentation, "HELP text")
+    buckets, total, count = [], None, None
+    for s in families[0].samples:
+        if s.name == "tcprtt_rtt_seconds_bucket":
+            buckets.append((s.labels["le"], s.value))
+        elif s.name == "tcprtt_rtt_seconds_sum":
+            total = s.value
+        elif s.name == "tcprtt_rtt_seconds_count":
+            count = s.value
+    scale = 1e-3 if unit == "ms" else 1e-6
+    les = [float(le) for le, _ in buckets[:-1]]
+    want_les = [fmt.row_high(i) * scale for i in range(fmt.ROWS - 1)]
+    check(all(abs(a - b) <= b * 1e-12 for a, b in zip(les, want_les)) and
+          len(les) == len(want_les), "le values %r" % les)
+    expect_eq(buckets[-1][0], "+Inf", "last bucket")
+    values = [v for _, v in buckets]
+    check(all(a <= b for a, b in zip(values, values[1:])),
+          "buckets not cumulative: %r" % values)
+    expect_eq(buckets[-1][1], count, "+Inf bucket vs _count")
+    # Exact integer check on the text, as floats round above 2^53.
+    m = re.search(r'^tcprtt_rtt_seconds_bucket\{le="\+Inf"\} (\d+)$', text,
+                  re.M)
+    expect_eq(int(m.group(1)), sum(rows), "+Inf bucket")
+    cum = 0
+    for i in range(fmt.ROWS - 1):
+        cum += rows[i]
+        check(re.search(r'_bucket\{le="[0-9.]+"\} %d$' % cum,
+                        text, re.M), "bucket %d should be %d" % (i, cum))
+    check(abs(total - sum_us / 1e6) <= sum_us / 1e6 * 1e-12,
+          "_sum %r, expected %r" % (total, sum_us / 1e6))
+
+
+def t_prometheus(tool, name, args):
+    out = run_ok(tool, ["-f", fixture(name + ".txt")] + args)
+    rows, unit, sum_us = parse_model(read(fixture(VALID[name] + ".txt")))
+    check_prometheus(out, rows, unit, sum_us)
+
+
+# -------------------------------------------------------------- options
+
+def t_version(tool):
+    header = read(os.path.join(ROOT, "tcprtt.h"))
+    version = re.search(r'#define TCPRTT_VERSION "([^"]+)"', header).group(1)
+    for opt in ("-V", "--version"):
+        expect_eq(run_ok(tool, [opt]), "tcprtt %s\n" % version, opt)
+
+
+def help_options(tool):
+    text = run_ok(tool, ["--help"])
+    return text, re.findall(r"(?m)^\s+(?:(-\w), )?(--[\w-]+)", text)
+
+
+def t_help(tool):
+    text, opts = help_options(tool)
+    expect_eq(run_ok(tool, ["-h"]), text, "-h and --help")
+    check("EXAMPLES:" in text, "EXAMPLES block")
+    longs = {long for _, long in opts}
+    for want in ("--interval", "--duration", "--count", "--timestamp",
+                 "--milliseconds", "--extended", "--json", "--format",
+                 "--prometheus", "--output", "--file", "--reset",
+                 "--version", "--help"):
+        check(want in longs, "%s missing from --help" % want)
+
+
+def t_bad_usage(tool, args):
+    rc, out, err = run(tool, args)
+    expect_eq(rc, 2, "exit status of tcprtt %r" % args)
+    expect_eq(out, "", "stdout")
+    check(err.startswith("tcprtt: ") and err.count("\n") == 1 and
+          "--help" in err, "one line with a usage hint, got %r" % err)
+
+
+def t_not_loaded(tool, tmp):
+    root = os.path.join(tmp, "empty-root")
+    os.makedirs(root, exist_ok=True)
+    for args in ([], ["-r"], ["-j"], ["-m", "-i", "1"]):
+        rc, out, err = run(tool, args, env={"TCPRTT_ROOT": root})
+        expect_eq((rc, out, err), (1, "", LOAD_HINT), "tcprtt %r" % args)
+
+
+def t_missing_file(tool, tmp):
+    path = os.path.join(tmp, "no-such-file")
+    rc, out, err = run(tool, ["-f", path])
+    expect_eq((rc, out, err),
+              (1, "", "tcprtt: %s: No such file or directory\n" % path),
+              "missing -f file")
+
+
+def t_write_error(tool):
+    if not os.path.exists("/dev/full"):
+        raise Skip("no /dev/full")
+    with open("/dev/full", "w") as full:
+        rc, _, err = run(tool, ["-f", fixture("real.txt")], stdout=full)
+    expect_eq(rc, 1, "exit status")
+    check("cannot write the report" in err and err.count("\n") == 1,
+          "stderr %r" % err)
+
+
+# ------------------------------------------------------------ intervals
+
+class Feeder:
+    """Hands snapshots to the printer through a FIFO at @path.
+
+    The printer opens the FIFO once per read.  Each snapshot goes to exactly
+    one read: a fresh FIFO is renamed into place before the writer closes,
+    so the printer's next open cannot reach the old one.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        os.mkfifo(path)
+
+    def feed(self, text, proc=None, deadline=10):
+        end = time.monotonic() + deadline
+        while True:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as e:
+                if e.errno != errno.ENXIO:
+                    raise
+            if proc is not None and proc.poll() is not None:
+                raise Fail("tcprtt exited (%d) while waiting for a read: %s"
+                           % (proc.returncode, proc.stderr.read().decode()))
+            if time.monotonic() > end:
+                raise Fail("tcprtt did not read %s in time" % self.path)
+            time.sleep(0.002)   # polling the FIFO, with a deadline
+        os.set_blocking(fd, True)
+        fresh = self.path + ".next"
+        os.mkfifo(fresh)
+        os.rename(fresh, self.path)
+        os.write(fd, text.encode("utf-8"))
+        os.close(fd)
+
+
+def start(tool, args, env=None):
+    full_env = dict(os.environ)
+    full_env.pop("TCPRTT_ROOT", None)
+    full_env.update(env or {})
+    return subprocess.Popen([tool] + args, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=full_env)
+
+
+def finish(proc, timeout=10):
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise Fail("tcprtt did not exit within %d s" % timeout)
+    return proc.returncode, out.decode("utf-8"), err.decode("utf-8")
+
+
+SNAPSHOTS = [
+    fmt.rows_from({3: 5, 7: 2}),
+    fmt.rows_from({3: 9, 7: 2, 10: 1}),
+    fmt.rows_from({3: 9, 7: 12, 10: 1, 26: 4}),
+    fmt.rows_from({0: 1, 3: 10, 7: 12, 10: 3, 26: 4}),
+]
+SUMS = [1000, 2500, 9000, 2**64 - 5]   # the last sum has wrapped
+
+
+def deltas():
+    out = []
+    for a, b, sa, sb in zip(SNAPSHOTS, SNAPSHOTS[1:], SUMS, SUMS[1:]):
+        out.append(([y - x for x, y in zip(a, b)], (sb - sa) % 2**64))
+    return out
+
+
+def t_interval_json(tool, tmp):
+    fifo = Feeder(os.path.join(tmp, "proc-json"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "3", "-j"])
+    for rows, s in zip(SNAPSHOTS, SUMS):
+        fifo.feed(fmt.proc(rows, "us", s), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    objs = [json.loads(line) for line in out.splitlines()]
+    expect_eq(len(objs), 3, "reports")
+    for obj, (rows, s) in zip(objs, deltas()):
+        check_json(obj, rows, "us", s, interval=True)
+        expect_eq(obj["reset"], False, "reset")
+    counts = [[r["count"] for r in o["rows"]] for o in objs]
+    total = [sum(col) for col in zip(*counts)]
+    expect_eq(total, [b - a for a, b in zip(SNAPSHOTS[0], SNAPSHOTS[-1])],
+              "deltas add up to the change over the run")
+
+
+def t_interval_table(tool, tmp):
+    fifo = Feeder(os.path.join(tmp, "proc-table"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "3", "-T",
+                        "-e"])
+    for rows, s in zip(SNAPSHOTS, SUMS):
+        fifo.feed(fmt.proc(rows, "us", s), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    # Reports: "HH:MM:SS", the table, a blank line, the -e summary.
+    parts = re.split(r"(?m)^(\d\d:\d\d:\d\d)\n", out)
+    expect_eq(parts[0], "", "output starts with a timestamp")
+    reports = list(zip(parts[1::2], parts[2::2]))
+    expect_eq(len(reports), 3, "reports")
+    for n, ((_, body), (rows, s)) in enumerate(zip(reports, deltas())):
+        want = fmt.table(rows) + "\nsamples  %d\n" % sum(rows)
+        check(body.startswith(want), "report %d: expected\n%s\ngot\n%s"
+              % (n + 1, want, body))
+        if n < 2:
+            check(body.endswith("\n\n"), "a blank line between reports")
+
+
+def t_interval_reset(tool, tmp):
+    fifo = Feeder(os.path.join(tmp, "proc-reset"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "1"])
+    fifo.feed(fmt.proc(SNAPSHOTS[2], "us", 50), proc)
+    fifo.feed(fmt.proc(SNAPSHOTS[0], "us", 10), proc)
+    rc, out, err = finish(proc)
+    expect_eq(rc, 0, "exit status")
+    expect_eq(out, fmt.table(SNAPSHOTS[0]), "counts since the reset")
+    check("reset" in err and err.count("\n") == 1, "notice %r" % err)
+
+
+def t_interval_unit_change(tool, tmp):
+    fifo = Feeder(os.path.join(tmp, "proc-unit"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "1", "-j"])
+    fifo.feed(fmt.proc(SNAPSHOTS[0], "us", 50), proc)
+    fifo.feed(fmt.proc(SNAPSHOTS[1], "ms", 70), proc)
+    rc, out, err = finish(proc)
+    expect_eq(rc, 0, "exit status")
+    obj = json.loads(out)
+    check_json(obj, SNAPSHOTS[1], "ms", 70, interval=True)
+    expect_eq(obj["reset"], True, "reset")
+
+
+def t_sigint(tool, tmp):
+    fifo = Feeder(os.path.join(tmp, "proc-sigint"))
+    proc = start(tool, ["-f", fifo.path, "-i", "60", "-j"])
+    fifo.feed(fmt.proc(SNAPSHOTS[0], "us", SUMS[0]), proc)
+    began = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    fifo.feed(fmt.proc(SNAPSHOTS[1], "us", SUMS[1]), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "Ctrl-C: exit status and stderr")
+    check(time.monotonic() - began < 30, "Ctrl-C cut the interval short")
+    rows, s = deltas()[0]
+    check_json(json.loads(out), rows, "us", s, interval=True)
+
+
+def t_partial_never_printed(tool, tmp):
+    fifo = Feeder(os.path.join(tmp, "proc-bad"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "5"])
+    fifo.feed(fmt.proc(SNAPSHOTS[0], "us", 1), proc)
+    fifo.feed(fmt.proc(SNAPSHOTS[1], "us", 1), proc)
+    good = fmt.proc(SNAPSHOTS[2], "us", 1)
+    fifo.feed(good.replace(": 12 ", ": 1?2"), proc)
+    rc, out, err = finish(proc)
+    expect_eq(rc, 1, "exit status")
+    expect_eq(out, fmt.table([b - a for a, b in zip(*SNAPSHOTS[:2])]),
+              "only the whole first report")
+    check(re.match(r"tcprtt: .*: line 10: row 8: bad count '1\?2'\n$", err),
+          "stderr %r" % err)
+
+
+def t_duration(tool, tmp):
+    path = os.path.join(tmp, "still.txt")
+    with open(path, "w") as f:
+        f.write(fmt.proc(SNAPSHOTS[1], "us", 5))
+    began = time.monotonic()
+    out = run_ok(tool, ["-f", path, "-d", "0.25", "-i", "0.1", "-j"])
+    took = time.monotonic() - began
+    objs = [json.loads(line) for line in out.splitlines()]
+    expect_eq(len(objs), 3, "reports at 0.1, 0.2 and 0.25 s")
+    check(took >= 0.25, "ran %.3f s, less than -d" % took)
+    for obj in objs:
+        check_json(obj, [0] * fmt.ROWS, "us", 0, interval=True)
+    out = run_ok(tool, ["-f", path, "-d", "0.05"])
+    expect_eq(out, fmt.table([0] * fmt.ROWS), "-d alone: one report")
+
+
+def t_output_atomic(tool, tmp):
+    d = os.path.join(tmp, "textfile")
+    os.makedirs(d)
+    target = os.path.join(d, "tcprtt.prom")
+    fifo = Feeder(os.path.join(tmp, "proc-prom"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "3",
+                        "--prometheus", "-O", target])
+    for n, (rows, s) in enumerate(zip(SNAPSHOTS, SUMS)):
+        fifo.feed(fmt.proc(rows, "us", s), proc)
+        if n >= 2:
+            # The previous report is in place, whole, before the next read.
+            check_prometheus(read(target), SNAPSHOTS[n - 1], "us", SUMS[n - 1])
+    rc, out, err = finish(proc)
+    expect_eq((rc, out, err), (0, "", ""), "exit, stdout, stderr")
+    expect_eq(os.listdir(d), ["tcprtt.prom"], "no temporary files left")
+    # Prometheus shows the counters, never deltas.
+    check_prometheus(read(target), SNAPSHOTS[3], "us", SUMS[3])
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    expect_eq(oct(mode), oct(0o666 & ~umask), "file mode")
+
+    table = os.path.join(d, "table.txt")
+    expect_eq(run_ok(tool, ["-f", fixture("real.txt"), "-O", table]), "",
+              "stdout with -O")
+    expect_eq(read(table), table_of("real"), "table written with -O")
+
+    rc, out, err = run(tool, ["-f", fixture("real.txt"), "-O",
+                              os.path.join(tmp, "no-dir", "x")])
+    expect_eq(rc, 1, "exit status for a missing directory")
+    check("cannot create a temporary file" in err and err.count("\n") == 1,
+          "stderr %r" % err)
+
+
+# ---------------------------------------------- -m and -r on a fake root
+
+def fake_root(tmp, name, unit="us", debugfs=False, proc=True):
+    root = os.path.join(tmp, name)
+    params = os.path.join(root, "sys/module/tcprtt/parameters")
+    os.makedirs(params)
+    os.makedirs(os.path.join(root, "proc/net"))
+    if unit is not None:
+        with open(os.path.join(params, "unit"), "w") as f:
+            f.write(unit + "\n")
+    if debugfs:
+        os.makedirs(os.path.join(root, "sys/kernel/debug/tcprtt"))
+        with open(os.path.join(root, "sys/kernel/debug/tcprtt/reset"),
+                  "w"):
+            pass
+    if proc:
+        with open(os.path.join(root, "proc/net/tcprtt"), "w") as f:
+            f.write(read(fixture("real.txt")))
+    return root
+
+
+def t_milliseconds(tool, tmp):
+    root = fake_root(tmp, "root-ms", proc=False)
+    unit = os.path.join(root, "sys/module/tcprtt/parameters/unit")
+    fifo = Feeder(os.path.join(root, "proc/net/tcprtt"))
+    proc = start(tool, ["-m", "-i", "0.01", "-c", "1"],
+                 env={"TCPRTT_ROOT": root})
+    fifo.feed(fmt.proc(SNAPSHOTS[0], "ms", 1), proc)
+    expect_eq(read(unit), "ms\n", "unit while running")
+    fifo.feed(fmt.proc(SNAPSHOTS[1], "ms", 1), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    expect_eq(out, fmt.table([b - a for a, b in zip(*SNAPSHOTS[:2])], "ms"),
+              "ms table")
+    expect_eq(read(unit), "us\n", "unit restored on exit")
+
+    # Ctrl-C restores it too; a unit that was ms already stays ms.
+    for before in ("us", "ms"):
+        with open(unit, "w") as f:
+            f.write(before + "\n")
+        proc = start(tool, ["-m", "-i", "60"], env={"TCPRTT_ROOT": root})
+        fifo.feed(fmt.proc(SNAPSHOTS[0], "ms", 1), proc)
+        proc.send_signal(signal.SIGINT)
+        fifo.feed(fmt.proc(SNAPSHOTS[0], "ms", 1), proc)
+        rc, out, err = finish(proc)
+        expect_eq((rc, err), (0, ""), "Ctrl-C with -m")
+        expect_eq(read(unit), before + "\n", "unit after -m from " + before)
+
+
+def t_milliseconds_errors(tool, tmp):
+    root = fake_root(tmp, "root-ms-none", unit=None)
+    rc, out, err = run(tool, ["-m", "-i", "1"], env={"TCPRTT_ROOT": root})
+    expect_eq((rc, out), (1, ""), "exit status and stdout")
+    check("has no unit parameter" in err and err.count("\n") == 1,
+          "stderr %r" % err)
+
+
+def t_reset(tool, tmp):
+    root = fake_root(tmp, "root-reset", debugfs=True)
+    run_ok(tool, ["-r"], env={"TCPRTT_ROOT": root})
+    expect_eq(read(os.path.join(root, "sys/kernel/debug/tcprtt/reset")), "1",
+              "debugfs reset file")
+    expect_eq(read(os.path.join(root, "proc/net/tcprtt")),
+              read(fixture("real.txt")), "/proc file untouched")
+
+
+def t_reset_fallback(tool, tmp):
+    root = fake_root(tmp, "root-reset-proc")
+    run_ok(tool, ["--reset"], env={"TCPRTT_ROOT": root})
+    expect_eq(read(os.path.join(root, "proc/net/tcprtt"))[:2], "1a",
+              "'1' written to the /proc file")
+
+
+def t_reset_errors(tool, tmp):
+    root = fake_root(tmp, "root-reset-bad", proc=False)
+    os.makedirs(os.path.join(root, "proc/net/tcprtt"))  # cannot be written
+    rc, out, err = run(tool, ["-r"], env={"TCPRTT_ROOT": root})
+    expect_eq((rc, out), (1, ""), "exit status and stdout")
+    check(err.startswith("tcprtt: cannot reset the counters: debugfs not "
+                         "mounted on %s/sys/kernel/debug; " % root) and
+          err.count("\n") == 1 and "proc/net/tcprtt: Is a directory" in err,
+          "stderr %r" % err)
+
+
+# ---------------------------------------------------- docs, build, fuzz
+
+def t_man(tool):
+    page = read(os.path.join(TOOLS, "tcprtt.8"))
+    _, opts = help_options(tool)
+    for short, long in opts:
+        for opt in filter(None, (short, long)):
+            check("\\" + opt.replace("-", "\\-") in page or
+                  opt.replace("-", "\\-") in page,
+                  "%s is not in tcprtt.8" % opt)
+    for words in ("EXAMPLES", "EXIT STATUS", "FILES", "interpolat",
+                  "/proc/net/tcprtt", "/sys/kernel/debug/tcprtt/reset",
+                  "/sys/module/tcprtt/parameters/unit", "CRLF"):
+        check(words in page, "%r is not in tcprtt.8" % words)
+    if not shutil.which("groff"):
+        raise Skip("groff not installed: page not rendered")
+    p = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z",
+                        os.path.join(TOOLS, "tcprtt.8")],
+                       stderr=subprocess.PIPE, timeout=60)
+    expect_eq((p.returncode, p.stderr.decode()), (0, ""), "groff warnings")
+
+
+def t_install(make):
+    dest = tempfile.mkdtemp(prefix="tcprtt-install.")
+    try:
+        for target in ("install", "uninstall"):
+            p = subprocess.run(make.split() + ["-s", "-C", TOOLS, target,
+                                               "DESTDIR=" + dest,
+                                               "PREFIX=/usr"],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=120)
+            check(p.returncode == 0, "make %s: %s" % (target,
+                                                      p.stdout.decode()))
+            binary = os.path.join(dest, "usr/sbin/tcprtt")
+            page = os.path.join(dest, "usr/share/man/man8/tcprtt.8")
+            if target == "install":
+                check(os.access(binary, os.X_OK), "%s missing" % binary)
+                check(os.path.isfile(page), "%s missing" % page)
+            else:
+                check(not os.path.exists(binary) and
+                      not os.path.exists(page), "uninstall left files")
+    finally:
+        shutil.rmtree(dest, ignore_errors=True)
+
+
+def t_clang_build(binary):
+    if not binary:
+        raise Skip("clang not installed")
+    expect_eq(run_ok(binary, ["-f", fixture("real.txt")]), table_of("real"),
+              "clang build's table")
+
+
+def t_fuzz(fuzzer, seconds, corpus):
+    if not fuzzer:
+        raise Skip("clang with its fuzzer runtime not installed")
+    shutil.rmtree(corpus, ignore_errors=True)
+    shutil.copytree(FIXTURES, corpus)
+    p = subprocess.run([fuzzer, "-max_total_time=%d" % seconds,
+                        "-timeout=10",
+                        "-dict=" + os.path.join(TOOLS, "fuzz_parse.dict"),
+                        "-artifact_prefix=" + corpus + "/crash-", corpus],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=seconds + 120)
+    log = p.stdout.decode("utf-8", "replace")
+    if p.returncode:
+        raise Fail(log[-3000:] + "fuzzer exit status %d" % p.returncode)
+    runs = re.search(r"Done (\d+) runs", log)
+    check(runs, "no 'Done N runs' line:\n" + log[-1000:])
+    print("# fuzz: %s runs in %d s" % (runs.group(1), seconds))
+
+
+def t_git_clean():
+    p = subprocess.run(["git", "-C", ROOT, "ls-files", "tools", "tests/tools"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if p.returncode:
+        raise Skip("not a git checkout")
+    tracked = p.stdout.decode().split()
+    built = [f for f in tracked if f in ("tools/tcprtt",) or
+             f.startswith("tools/build/") or f.endswith((".o", ".pyc"))]
+    expect_eq(built, [], "build products committed")
+    for path in ("tools/tcprtt", "tools/build/unit"):
+        p = subprocess.run(["git", "-C", ROOT, "check-ignore", "-q", path])
+        expect_eq(p.returncode, 0, "git check-ignore %s" % path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--tool-san")
+    ap.add_argument("--unit", required=True)
+    ap.add_argument("--unit-san")
+    ap.add_argument("--fuzzer")
+    ap.add_argument("--clang-build")
+    ap.add_argument("--fuzz-seconds", type=int, default=20)
+    ap.add_argument("--fuzz-dir", default=None)
+    ap.add_argument("--make", default="make")
+    args = ap.parse_args()
+
+    r = Runner(args)
+    for label, binary in (("unit", args.unit), ("unit-san", args.unit_san)):
+        if not binary:
+            continue
+        names = subprocess.run([binary, "--list"], stdout=subprocess.PIPE,
+                               check=True).stdout.decode().split()
+        for name in names:
+            r.add("%s: %s" % (label, name), t_unit, binary, name)
+
+    for label, tool in (("cli", args.tool), ("cli-san", args.tool_san)):
+        if not tool:
+            continue
+        tool = os.path.abspath(tool)
+        tmp = os.path.join(r.tmp, label)
+        os.makedirs(tmp)
+        for name in VALID:
+            r.add("%s: table %s" % (label, name), t_table, tool, name)
+            r.add("%s: json %s" % (label, name), t_json, tool, name)
+            r.add("%s: prometheus %s" % (label, name), t_prometheus, tool,
+                  name, ["--prometheus"] if name != "huge" else
+                  ["-o", "prometheus"])
+        for name, ext, args_ in (("real", "ext", ["-e"]),
+                                 ("real-ms", "ext", ["-e"]),
+                                 ("zero", "ext", ["--extended"]),
+                                 ("huge", "ext", ["-e"]),
+                                 ("real", "json", ["--json"]),
+                                 ("zero", "json", ["-o", "json"]),
+                                 ("real", "prom", ["--prometheus"]),
+                                 ("real-ms", "prom", ["--prometheus"]),
+                                 ("zero", "prom", ["--prometheus"]),
+                                 ("huge", "prom", ["--prometheus"])):
+            r.add("%s: golden %s.%s" % (label, name, ext), t_golden, tool,
+                  name, args_, ext)
+        for name, line, words in INVALID:
+            r.add("%s: refuses %s" % (label, name), t_invalid, tool, name,
+                  line, words)
+        for args_ in BAD_USAGE:
+            r.add("%s: usage error %s" % (label, " ".join(args_) or "''"),
+                  t_bad_usage, tool, args_)
+        r.add("%s: version" % label, t_version, tool)
+        r.add("%s: help" % label, t_help, tool)
+        r.add("%s: module not loaded" % label, t_not_loaded, tool, tmp)
+        r.add("%s: missing -f file" % label, t_missing_file, tool, tmp)
+        r.add("%s: write error" % label, t_write_error, tool)
+        r.add("%s: interval deltas, json" % label, t_interval_json, tool,
+              tmp)
+        r.add("%s: interval tables, -T -e" % label, t_interval_table, tool,
+              tmp)
+        r.add("%s: interval across a reset" % label, t_interval_reset, tool,
+              tmp)
+        r.add("%s: interval across a unit change" % label,
+              t_interval_unit_change, tool, tmp)
+        r.add("%s: SIGINT prints the partial interval" % label, t_sigint,
+              tool, tmp)
+        r.add("%s: no partial report on a bad read" % label,
+              t_partial_never_printed, tool, tmp)
+        r.add("%s: duration" % label, t_duration, tool, tmp)
+        r.add("%s: atomic --output" % label, t_output_atomic, tool, tmp)
+        r.add("%s: -m sets and restores the unit" % label, t_milliseconds,
+              tool, tmp)
+        r.add("%s: -m without a unit parameter" % label,
+              t_milliseconds_errors, tool, tmp)
+        r.add("%s: -r through debugfs" % label, t_reset, tool, tmp)
+        r.add("%s: -r falls back to /proc" % label, t_reset_fallback, tool,
+              tmp)
+        r.add("%s: -r errors" % label, t_reset_errors, tool, tmp)
+
+    r.add("man page", t_man, os.path.abspath(args.tool))
+    r.add("make install", t_install, args.make)
+    r.add("clang -Werror build", t_clang_build, args.clang_build)
+    r.add("git: no build products", t_git_clean)
+    r.add("fuzz %d s" % args.fuzz_seconds, t_fuzz, args.fuzzer,
+          args.fuzz_seconds,
+          os.path.abspath(args.fuzz_dir or os.path.join(r.tmp, "corpus")))
+    return r.run_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
