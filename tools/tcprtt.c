@@ -91,7 +91,6 @@ static bool unit_changed;	/* -m switched the module to ms */
 static mode_t file_mode;	/* 0666 less the umask, for --output */
 
 static const char usage_text[] =
-"Usage: tcprtt [OPTION...]\n"
 "Summarize the smoothed round-trip time of TCP connections as a histogram,\n"
 "from the tcprtt kernel module (" PROC_FILE ").\n"
 "\n"
