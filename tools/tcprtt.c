@@ -550,6 +550,9 @@ static int restore_unit(void)
 		return 0;
 	unit_changed = false;
 	if (write_knob(paths.unit, "us")) {
+		/* An unloaded module has no unit to restore. */
+		if (errno == ENOENT && !module_loaded())
+			return 0;
 		error("could not set the unit back to us: %s: %s", paths.unit,
 		      why(errno));
 		return -1;
