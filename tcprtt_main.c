@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcprtt - a log2 histogram of TCP smoothed round-trip times in
+ * /proc/net/tcprtt, one per network namespace, fed by a kprobe on
+ * tcp_rcv_established().  For hosts that cannot run eBPF tools.
+ */
+#include <linux/debugfs.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/uaccess.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/tcp.h>
+
+#include "tcprtt.h"
+
+/* The probe reads its socket as the first argument of this function. */
+#define TCPRTT_PROBED_FUNCTION "tcp_rcv_established"
+static_assert(__builtin_types_compatible_p(typeof(tcp_rcv_established),
+					   void (struct sock *, struct sk_buff *)));
+
+struct tcprtt_net {
+	struct tcprtt_hist hist;
+	struct list_head node;		/* in tcprtt.nets */
+};
+
+static struct {
+	struct kprobe kprobe;
+	struct dentry *debugfs_dir;
+	struct dentry *debugfs_reset;
+	unsigned int net_id;
+	bool unit_ms;
+	/* Serialises reads, resets and unit changes; guards nets. */
+	struct mutex lock;
+	struct list_head nets;
+} tcprtt = {
+	.kprobe.symbol_name = TCPRTT_PROBED_FUNCTION,
+	.lock = __MUTEX_INITIALIZER(tcprtt.lock),
+	.nets = LIST_HEAD_INIT(tcprtt.nets),
+};
+
+static void tcprtt_reset_all_locked(void)
+{
+	struct tcprtt_net *tn;
+
+	lockdep_assert_held(&tcprtt.lock);
+	list_for_each_entry(tn, &tcprtt.nets, node)
+		tcprtt_hist_reset(&tn->hist);
+}
+
+static int tcprtt_unit_set(const char *val, const struct kernel_param *kp)
+{
+	bool unit_ms;
+
+	if (sysfs_streq(val, "us"))
+		unit_ms = false;
+	else if (sysfs_streq(val, "ms"))
+		unit_ms = true;
+	else
+		return -EINVAL;
+
+	mutex_lock(&tcprtt.lock);
+	/* Rows of two units must not be mixed in one histogram. */
+	if (unit_ms != tcprtt.unit_ms) {
+		WRITE_ONCE(tcprtt.unit_ms, unit_ms);
+		tcprtt_reset_all_locked();
+	}
+	mutex_unlock(&tcprtt.lock);
+	return 0;
+}
+
+static int tcprtt_unit_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", READ_ONCE(tcprtt.unit_ms) ? "ms" : "us");
+}
+
+static const struct kernel_param_ops tcprtt_unit_ops = {
+	.set = tcprtt_unit_set,
+	.get = tcprtt_unit_get,
+};
+
+module_param_cb(unit, &tcprtt_unit_ops, NULL, 0644);
+MODULE_PARM_DESC(unit, "Row unit: us (default) or ms; a change zeroes the counters");
+
+static void tcprtt_count(const struct sock *sk)
+{
+	struct tcprtt_counts __percpu *counts;
+	struct tcprtt_net *tn;
+	u32 rtt_us;
+
+	rcu_read_lock();
+	tn = net_generic(sock_net(sk), tcprtt.net_id);
+	/* NULL before our pernet init has run and once the netns is dying. */
+	counts = tn ? READ_ONCE(tn->hist.active) : NULL;
+	if (counts) {
+		/* The kernel keeps srtt_us scaled by 8. */
+		rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
+		tcprtt_hist_add(counts, rtt_us, READ_ONCE(tcprtt.unit_ms));
+	}
+	rcu_read_unlock();
+}
+
+static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	tcprtt_count((const struct sock *)regs_get_kernel_argument(regs, 0));
+	return 0;
+}
+
+static int tcprtt_proc_show(struct seq_file *seq, void *v)
+{
+	struct tcprtt_net *tn = net_generic(seq_file_single_net(seq),
+					    tcprtt.net_id);
+	struct tcprtt_counts counts;
+	bool unit_ms;
+
+	mutex_lock(&tcprtt.lock);
+	tcprtt_hist_read(&tn->hist, &counts);
+	unit_ms = tcprtt.unit_ms;
+	mutex_unlock(&tcprtt.lock);
+
+	tcprtt_hist_show(seq, &counts, unit_ms);
+	return 0;
+}
+
+/* Exactly "1", with or without a newline, asks for a reset. */
+static bool tcprtt_is_reset_request(const char *buf, size_t len)
+{
+	return (len == 1 || (len == 2 && buf[1] == '\n')) && buf[0] == '1';
+}
+
+static ssize_t tcprtt_reset_write(struct file *file, const char __user *ubuf,
+				  size_t len, loff_t *ppos)
+{
+	char buf[2];
+
+	if (len == 0 || len > sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	if (!tcprtt_is_reset_request(buf, len))
+		return -EINVAL;
+
+	mutex_lock(&tcprtt.lock);
+	tcprtt_reset_all_locked();
+	mutex_unlock(&tcprtt.lock);
+	return len;
+}
+
+static const struct file_operations tcprtt_reset_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = tcprtt_reset_write,
+	.llseek = noop_llseek,
+};
+
+static int __net_init tcprtt_net_init(struct net *net)
+{
+	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
+	int err;
+
+	err = tcprtt_hist_init(&tn->hist);
+	if (err)
+		return err;
+
+	if (!proc_create_net_single("tcprtt", 0444, net->proc_net,
+				    tcprtt_proc_show, NULL)) {
+		tcprtt_hist_free(&tn->hist);
+		return -ENOMEM;
+	}
+
+	mutex_lock(&tcprtt.lock);
+	list_add(&tn->node, &tcprtt.nets);
+	mutex_unlock(&tcprtt.lock);
+	return 0;
+}
+
+/* The core runs synchronize_rcu() between pre_exit and exit. */
+static void __net_exit tcprtt_net_pre_exit(struct net *net)
+{
+	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
+
+	WRITE_ONCE(tn->hist.active, NULL);
+}
+
+static void __net_exit tcprtt_net_exit(struct net *net)
+{
+	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
+
+	mutex_lock(&tcprtt.lock);
+	list_del(&tn->node);
+	mutex_unlock(&tcprtt.lock);
+
+	remove_proc_entry("tcprtt", net->proc_net);
+	tcprtt_hist_free(&tn->hist);
+}
+
+static struct pernet_operations tcprtt_net_ops = {
+	.init = tcprtt_net_init,
+	.pre_exit = tcprtt_net_pre_exit,
+	.exit = tcprtt_net_exit,
+	.id = &tcprtt.net_id,
+	.size = sizeof(struct tcprtt_net),
+};
+
+static int __init tcprtt_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&tcprtt_net_ops);
+	if (err) {
+		pr_err("cannot set up the per-namespace histograms: %d\n", err);
+		goto err_pernet;
+	}
+
+	tcprtt.debugfs_dir = debugfs_create_dir("tcprtt", NULL);
+	if (IS_ERR(tcprtt.debugfs_dir)) {
+		err = PTR_ERR(tcprtt.debugfs_dir);
+		pr_err("cannot create debugfs directory tcprtt: %d\n", err);
+		goto err_debugfs_dir;
+	}
+
+	tcprtt.debugfs_reset = debugfs_create_file("reset", 0200,
+						   tcprtt.debugfs_dir, NULL,
+						   &tcprtt_reset_fops);
+	if (IS_ERR(tcprtt.debugfs_reset)) {
+		err = PTR_ERR(tcprtt.debugfs_reset);
+		pr_err("cannot create debugfs file tcprtt/reset: %d\n", err);
+		goto err_debugfs_reset;
+	}
+
+	/* Last: from here on the handler runs, and everything it uses exists. */
+	tcprtt.kprobe.pre_handler = tcprtt_kprobe_pre;
+	err = register_kprobe(&tcprtt.kprobe);
+	if (err) {
+		pr_err("cannot register kprobe on %s: %d\n",
+		       TCPRTT_PROBED_FUNCTION, err);
+		goto err_kprobe;
+	}
+
+	pr_info("version %s loaded, kprobe on %s%s\n", TCPRTT_VERSION,
+		TCPRTT_PROBED_FUNCTION,
+		tcprtt.kprobe.flags & KPROBE_FLAG_FTRACE ? " (ftrace-based)" : "");
+	return 0;
+
+err_kprobe:
+	debugfs_remove(tcprtt.debugfs_reset);
+err_debugfs_reset:
+	debugfs_remove(tcprtt.debugfs_dir);
+err_debugfs_dir:
+	unregister_pernet_subsys(&tcprtt_net_ops);
+err_pernet:
+	return err;
+}
+
+static void __exit tcprtt_exit(void)
+{
+	/* Returns only once no handler runs any more. */
+	unregister_kprobe(&tcprtt.kprobe);
+	debugfs_remove(tcprtt.debugfs_reset);
+	debugfs_remove(tcprtt.debugfs_dir);
+	unregister_pernet_subsys(&tcprtt_net_ops);
+}
+
+module_init(tcprtt_init);
+module_exit(tcprtt_exit);
+
+MODULE_DESCRIPTION("Log2 histogram of TCP round-trip times in /proc/net/tcprtt");
+MODULE_AUTHOR("The tcprtt authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(TCPRTT_VERSION);
