@@ -1,0 +1,212 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the guest test scripts: KTAP output, the two-namespace topology,
+# traffic, and readers of /proc/net/tcprtt.  Sourced, never run.
+
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+TCPRTT_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TCPRTT_KO=${TCPRTT_KO:-$TCPRTT_SRC/tcprtt.ko}
+TCPRTT_LOAD=$TCPRTT_SRC/tests/tcprtt_load
+TCPRTT_OUT=${TCPRTT_OUT:-/run/tcprtt/out}
+RESET=/sys/kernel/debug/tcprtt/reset
+
+# Unique names, so a test never meets a namespace it did not make.
+CLI=tcprtt-cli-$$
+SRV=tcprtt-srv-$$
+CLI4=192.0.2.1
+SRV4=192.0.2.2
+CLI6=2001:db8::1
+SRV6=2001:db8::2
+PORT=5201
+
+ktap_count=0
+ktap_pass=0
+ktap_fail=0
+ktap_skip=0
+
+log() {
+	echo "# $*"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	return 1
+}
+
+# expect_eq WHAT EXPECTED GOT
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected $2, got $3"
+}
+
+# expect_ge WHAT MINIMUM GOT
+expect_ge() {
+	[ "$3" -ge "$2" ] || fail "$1: expected at least $2, got $3"
+}
+
+# wait_until SECONDS COMMAND...: poll, never a blind sleep.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.05
+	done
+}
+
+tcprtt_load_module() {
+	[ -d /sys/module/tcprtt ] && return 0
+	insmod "$TCPRTT_KO" "$@"
+}
+
+tcprtt_unload_module() {
+	[ -d /sys/module/tcprtt ] || return 0
+	rmmod tcprtt
+}
+
+# hist NS: the /proc/net/tcprtt of namespace NS ("" = the initial one).
+hist() {
+	if [ -n "$1" ]; then
+		ip netns exec "$1" cat /proc/net/tcprtt
+	else
+		cat /proc/net/tcprtt
+	fi
+}
+
+# rows NS: the 27 counts, one per line.
+rows() {
+	hist "$1" | awk '$2 == "->" { print $5 }'
+}
+
+# summary NS KEY: one value of the summary block.
+summary() {
+	hist "$1" | awk -v key="$2" '$1 == key && NF == 2 { print $2 }'
+}
+
+# row_of RTT_US: the row an rtt lands in, by the rule in tcprtt.h.
+row_of() {
+	local rtt=$1 row=0
+
+	while [ "$rtt" -gt 0 ] && [ $row -lt 26 ]; do
+		rtt=$((rtt >> 1))
+		row=$((row + 1))
+	done
+	echo $row
+}
+
+# rows_delta BEFORE AFTER: per-row differences of two rows() outputs.
+rows_delta() {
+	awk -v before="$1" -v after="$2" 'BEGIN {
+		n = split(before, b, "\n")
+		split(after, a, "\n")
+		for (i = 1; i <= n; i++)
+			print a[i] - b[i]
+	}'
+}
+
+# Two namespaces joined by veth; netem goes on the server's end.
+#
+#   $CLI  c0 192.0.2.1/24 2001:db8::1/64 <--veth--> s0 192.0.2.2/24 2001:db8::2/64  $SRV
+setup_netns() {
+	ip netns add "$CLI"
+	ip netns add "$SRV"
+	ip link add c0 netns "$CLI" type veth peer name s0 netns "$SRV"
+	ip -n "$CLI" addr add $CLI4/24 dev c0
+	ip -n "$SRV" addr add $SRV4/24 dev s0
+	ip -n "$CLI" addr add $CLI6/64 dev c0 nodad
+	ip -n "$SRV" addr add $SRV6/64 dev s0 nodad
+	for ns in "$CLI" "$SRV"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$CLI" link set c0 up
+	ip -n "$SRV" link set s0 up
+	# Static neighbours: no resolution delay in the first round trip.
+	local cmac smac
+	cmac=$(ip -n "$CLI" -br link show c0 | awk '{ print $3 }')
+	smac=$(ip -n "$SRV" -br link show s0 | awk '{ print $3 }')
+	ip -n "$CLI" neigh replace $SRV4 lladdr "$smac" dev c0 nud permanent
+	ip -n "$CLI" neigh replace $SRV6 lladdr "$smac" dev c0 nud permanent
+	ip -n "$SRV" neigh replace $CLI4 lladdr "$cmac" dev s0 nud permanent
+	ip -n "$SRV" neigh replace $CLI6 lladdr "$cmac" dev s0 nud permanent
+	modprobe sch_netem
+}
+
+cleanup_netns() {
+	local pids
+
+	pids=$(ip netns pids "$SRV" 2>/dev/null; ip netns pids "$CLI" 2>/dev/null)
+	[ -z "$pids" ] || kill $pids 2>/dev/null
+	ip netns del "$CLI" 2>/dev/null
+	ip netns del "$SRV" 2>/dev/null
+	return 0
+}
+
+# set_delay MS: netem on the server's end; 0 removes it.
+set_delay() {
+	if [ "$1" = 0 ]; then
+		ip netns exec "$SRV" tc qdisc del dev s0 root 2>/dev/null || true
+	else
+		ip netns exec "$SRV" tc qdisc replace dev s0 root netem delay "$1ms"
+	fi
+}
+
+# start_server ADDR: an echo server in $SRV, ready when this returns.
+start_server() {
+	local out=/tmp/tcprtt-server-$$-$1
+
+	ip netns exec "$SRV" taskset -c 0 "$TCPRTT_LOAD" server "$1" $PORT >"$out" 2>&1 &
+	wait_until 10 grep -q listening "$out" || fail "server on $1 did not start"
+}
+
+# client ADDR ARGS...: request/response from $CLI, on the server's CPU,
+# so that no cross-CPU wakeup adds to the rtt under emulation.
+client() {
+	local addr=$1
+
+	shift
+	ip netns exec "$CLI" taskset -c 0 "$TCPRTT_LOAD" client "$addr" $PORT "$@"
+}
+
+# dmesg_check SINCE_LINE: no WARNING, BUG, Oops or lockdep report since then.
+dmesg_bad() {
+	dmesg | tail -n +"$(($1 + 1))" |
+		grep -E 'WARNING:|BUG:|Oops|general protection|lockdep|possible circular locking|UBSAN|KASAN|Call Trace:'
+}
+
+ktap_header() {
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+# run_test NAME: run test_NAME with set -e (every line is an assertion), its
+# output as diagnostics, and fail it on any kernel splat it caused.
+run_test() {
+	local name=$1 rc dmesg_start bad
+
+	ktap_count=$((ktap_count + 1))
+	dmesg_start=$(dmesg | wc -l)
+	# A test that stops early must not leave its traffic running.
+	(set -e; trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT; "test_$name") 2>&1 |
+		sed 's/^/# /'
+	rc=${PIPESTATUS[0]}
+	bad=$(dmesg_bad "$dmesg_start")
+	if [ -n "$bad" ]; then
+		echo "$bad" | sed 's/^/# dmesg: /'
+		rc=$KSFT_FAIL
+	fi
+	dmesg | tail -n +"$((dmesg_start + 1))" >"$TCPRTT_OUT/dmesg-$name.log" 2>/dev/null
+	case $rc in
+	0) ktap_pass=$((ktap_pass + 1)); echo "ok $ktap_count $name" ;;
+	$KSFT_SKIP) ktap_skip=$((ktap_skip + 1)); echo "ok $ktap_count $name # SKIP" ;;
+	*) ktap_fail=$((ktap_fail + 1)); echo "not ok $ktap_count $name" ;;
+	esac
+}
+
+ktap_finish() {
+	echo "# Totals: pass:$ktap_pass fail:$ktap_fail xfail:0 xpass:0 skip:$ktap_skip error:0"
+	[ $ktap_fail -eq 0 ]
+}

@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the guest's initramfs: static busybox, the virtio and 9p modules of
+# KVER, and an /init that mounts the host's / over 9p and switches to it.
+set -euo pipefail
+
+kver=${1:?usage: mkinitramfs.sh KVER OUT}
+out=${2:?usage: mkinitramfs.sh KVER OUT}
+here=$(cd "$(dirname "$0")" && pwd)
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,dev,proc,sys,newroot,modules}
+cp /bin/busybox "$root/bin/busybox"
+cp "$here/init" "$root/init"
+
+# modprobe knows the load order; compressed modules are unpacked for
+# busybox's insmod.
+modprobe -a -S "$kver" --show-depends virtio_pci 9pnet_virtio 9p |
+	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
+	while read -r ko; do
+		name=$(basename "$ko")
+		name=${name%.xz}
+		name=${name%.zst}
+		case "$ko" in
+		*.xz) xz -dc "$ko" >"$root/modules/$name" ;;
+		*.zst) zstd -qdc "$ko" >"$root/modules/$name" ;;
+		*) cp "$ko" "$root/modules/$name" ;;
+		esac
+		echo "$name"
+	done >"$root/modules/order"
+
+[ -s "$root/modules/order" ] || { echo "no virtio/9p modules for $kver" >&2; exit 1; }
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a Debian kernel in QEMU (TCG: KVM hangs on these hosts) with the host's
+# root shared read-only, run a command in the project folder inside the guest,
+# and exit with its status.  The guest has no network device.
+#
+#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i] -- COMMAND
+#
+# -i counts guest time in executed instructions (one CPU, -icount), for
+# benchmarks.  Console output goes to stdout and .cache/qemu/last/console.log.
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+kver=${KVER:-}
+cpus=2
+mem=2048
+timeout=1800
+append=
+icount=()
+
+usage() {
+	sed -n 's/^#   //p' "$0" >&2
+	exit 2
+}
+
+while getopts "k:c:m:t:a:i" opt; do
+	case $opt in
+	k) kver=$OPTARG ;;
+	c) cpus=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	t) timeout=$OPTARG ;;
+	a) append=$OPTARG ;;
+	i) icount=(-icount shift=0,sleep=on); cpus=1 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || usage
+[ -n "$kver" ] || kver=$("$src/scripts/guest-kver.sh")
+
+cache=$src/.cache/qemu
+mkdir -p "$cache"
+initrd=$cache/initramfs-$kver.gz
+if [ ! -s "$initrd" ] || [ "$src/tests/qemu/init" -nt "$initrd" ]; then
+	"$src/tests/qemu/mkinitramfs.sh" "$kver" "$initrd"
+fi
+
+out=$cache/last
+rm -rf "$out"
+mkdir -p "$out"
+printf '%s\n' "$*" >"$out/cmd"
+
+accel=(-accel tcg,thread=multi)
+[ ${#icount[@]} -eq 0 ] || accel=(-accel tcg)
+
+p9=security_model=none,multidevs=remap
+status=0
+timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
+	"${accel[@]}" "${icount[@]}" -cpu max -smp "$cpus" -m "$mem" \
+	-display none -monitor none -serial stdio -no-reboot -nic none \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=ttyS0 loglevel=4 panic=-1 $append" \
+	-virtfs "local,path=/,mount_tag=root,readonly=on,$p9" \
+	-virtfs "local,path=$src,mount_tag=src,readonly=on,$p9" \
+	-virtfs "local,path=$out,mount_tag=out,$p9" \
+	</dev/null | sed -u 's/\r$//' | tee "$out/console.log" || status=$?
+
+guest=$(sed -n 's/^TCPRTT-GUEST-EXIT=\([0-9]*\)$/\1/p' "$out/console.log" | tail -n 1)
+if [ -z "$guest" ]; then
+	echo "vm.sh: the guest ended without reporting an exit status (qemu: $status)" >&2
+	exit 125
+fi
+exit "$guest"
