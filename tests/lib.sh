@@ -29,7 +29,7 @@ ktap_fail=0
 ktap_skip=0
 
 log() {
-	echo "# $*"
+	echo "$*"
 }
 
 fail() {
@@ -145,12 +145,12 @@ cleanup_netns() {
 	return 0
 }
 
-# set_delay MS: netem on the server's end; 0 removes it.
+# set_delay DELAY: netem on the server's end (tc units: 3ms, 2500us); 0 removes it.
 set_delay() {
 	if [ "$1" = 0 ]; then
 		ip netns exec "$SRV" tc qdisc del dev s0 root 2>/dev/null || true
 	else
-		ip netns exec "$SRV" tc qdisc replace dev s0 root netem delay "$1ms"
+		ip netns exec "$SRV" tc qdisc replace dev s0 root netem delay "$1"
 	fi
 }
 
@@ -171,10 +171,30 @@ client() {
 	ip netns exec "$CLI" taskset -c 0 "$TCPRTT_LOAD" client "$addr" $PORT "$@"
 }
 
+# client_bg ADDR ARGS...: client in the background, as the job itself (no
+# subshell between), so that killing the job ends the traffic.
+client_bg() {
+	local addr=$1
+
+	shift
+	ip netns exec "$CLI" taskset -c 0 "$TCPRTT_LOAD" client "$addr" $PORT "$@" &
+}
+
 # dmesg_check SINCE_LINE: no WARNING, BUG, Oops or lockdep report since then.
 dmesg_bad() {
 	dmesg | tail -n +"$(($1 + 1))" |
 		grep -E 'WARNING:|BUG:|Oops|general protection|lockdep|possible circular locking|UBSAN|KASAN|Call Trace:'
+}
+
+# An EXIT trap: end the background jobs of a test, keep its exit status.
+stop_jobs() {
+	local rc=$? jobs
+
+	set +e
+	jobs=$(jobs -p)
+	[ -z "$jobs" ] || kill $jobs 2>/dev/null
+	wait
+	exit $rc
 }
 
 ktap_header() {
@@ -190,8 +210,7 @@ run_test() {
 	ktap_count=$((ktap_count + 1))
 	dmesg_start=$(dmesg | wc -l)
 	# A test that stops early must not leave its traffic running.
-	(set -e; trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT; "test_$name") 2>&1 |
-		sed 's/^/# /'
+	(set -e; trap stop_jobs EXIT; "test_$name") 2>&1 | sed 's/^/# /'
 	rc=${PIPESTATUS[0]}
 	bad=$(dmesg_bad "$dmesg_start")
 	if [ -n "$bad" ]; then

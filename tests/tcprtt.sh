@@ -50,32 +50,37 @@ test_load_message() {
 
 # fixed_delay ADDR MS REQUESTS: at least 95% of the samples counted in each
 # namespace during the run land in the row of that side's rtt as ss shows it.
+#
+# MS is 1.5 x 2^k / 1000, the middle of a row.  Under emulation the stack adds
+# up to a millisecond of its own to every round trip, so netem gets MS less
+# the rtt measured without it, and the rtt itself stays mid-row.
 fixed_delay() {
 	local addr=$1 ms=$2 requests=$3 out=/tmp/client-$$ side ns rtt row
-	local before_cli before_srv total in_row
+	local base delay_us before_cli before_srv delta total in_row
 
-	set_delay "$ms"
-	client "$addr" -n 5 >/dev/null	# warm the emulator's code caches
+	set_delay 0
+	base=$(client "$addr" -n 20 | sed -n 's/.* rtt_us \([0-9]*\)$/\1/p')
+	delay_us=$((ms * 1024 - base))
+	log "base rtt ${base} us; netem delay ${delay_us} us"
+	set_delay "${delay_us}us"
+	client "$addr" -n 5 >/dev/null	# converge srtt before counting
 	before_cli=$(rows "$CLI")
 	before_srv=$(rows "$SRV")
-	client "$addr" -n "$requests" -H >"$out" &
+	client_bg "$addr" -n "$requests" -H >"$out"
 	wait_until $((requests * ms / 100 + 60)) grep -q '^done' "$out" || fail "client did not finish"
 	for side in cli srv; do
 		if [ $side = cli ]; then
 			ns=$CLI
+			delta=$(rows_delta "$before_cli" "$(rows "$CLI")")
 		else
 			ns=$SRV
+			delta=$(rows_delta "$before_srv" "$(rows "$SRV")")
 		fi
 		# ss prints rtt:<srtt ms>/<rttvar ms> for the live connection.
 		rtt=$(ip netns exec "$ns" ss -tin state established "( sport = :$PORT or dport = :$PORT )" |
 			sed -n 's/.* rtt:\([0-9.]*\)\/.*/\1/p' | head -n 1)
 		[ -n "$rtt" ] || fail "ss shows no rtt in $ns"
 		row=$(row_of "$(awk -v ms="$rtt" 'BEGIN { printf "%d", ms * 1000 }')")
-		if [ $side = cli ]; then
-			delta=$(rows_delta "$before_cli" "$(rows "$CLI")")
-		else
-			delta=$(rows_delta "$before_srv" "$(rows "$SRV")")
-		fi
 		total=$(echo "$delta" | awk '{ s += $1 } END { print s }')
 		in_row=$(echo "$delta" | sed -n "$((row + 1))p")
 		log "$side: ss rtt ${rtt} ms -> row $row; $in_row of $total samples in it"
@@ -87,6 +92,7 @@ fixed_delay() {
 	set_delay 0
 }
 
+# 3, 24 and 192 ms: 1.5 x 2^11, 2^14 and 2^17 us, rounded.
 test_delay_3ms_ipv4() { fixed_delay $SRV4 3 100; }
 test_delay_24ms_ipv4() { fixed_delay $SRV4 24 60; }
 test_delay_192ms_ipv4() { fixed_delay $SRV4 192 20; }
@@ -136,7 +142,7 @@ test_reset_rejects() {
 test_monotonic() {
 	local prev cur i bad
 
-	client $SRV4 -t 10 >/dev/null &
+	client_bg $SRV4 -t 10 >/dev/null
 	prev=$(rows "$CLI")
 	for i in $(seq 20); do
 		cur=$(rows "$CLI")
@@ -152,7 +158,7 @@ test_load_cycles() {
 	local i
 
 	tcprtt_unload_module
-	client $SRV4 -t 600 >/dev/null &
+	client_bg $SRV4 -t 600 >/dev/null
 	for i in $(seq 20); do
 		insmod "$TCPRTT_KO"
 		wait_until 30 sh -c "[ \"\$(ip netns exec $CLI awk '\$1 == \"samples\" { print \$2 }' /proc/net/tcprtt)\" -gt 0 ]" ||

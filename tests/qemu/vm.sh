@@ -51,7 +51,10 @@ rm -rf "$out"
 mkdir -p "$out"
 printf '%s\n' "$*" >"$out/cmd"
 
-accel=(-accel tcg,thread=multi)
+# One host thread for all vCPUs: under multi-threaded TCG, arming a kprobe on
+# tcp_rcv_established while another vCPU runs it crashes the guest (RIP 0)
+# within a few cycles, with the kernel's own kprobe_events and no module.
+accel=(-accel "tcg,thread=${TCPRTT_TCG_THREAD:-single}")
 [ ${#icount[@]} -eq 0 ] || accel=(-accel tcg)
 
 p9=security_model=none,multidevs=remap

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The whole test suite: install what is missing, build the module, the printer
+# and the test programs, run the printer's host tests, then boot Debian's
+# kernel in QEMU and run the guest tests there.  Ends with one line
+# "N passed, N failed, N skipped"; exits non-zero on any failure.
+#
+#   tests/run.sh [-k KVER] [GUEST_SCRIPT...]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+kver=${KVER:-}
+while getopts "k:" opt; do
+	case $opt in
+	k) kver=$OPTARG ;;
+	*) sed -n 's/^#   //p' "$0" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+
+scripts/deps.sh || exit 1
+[ -n "$kver" ] || kver=$(scripts/guest-kver.sh) || exit 1
+mkdir -p .cache
+log=.cache/test-$kver.log
+: >"$log"
+
+build() {
+	make -s module KVER="$kver" && make -s -C tests && make -s -C tools
+}
+
+{
+	echo "# building for $kver"
+	if build >.cache/build.log 2>&1; then
+		echo "ok 1 build"
+	else
+		sed 's/^/# /' .cache/build.log
+		echo "not ok 1 build"
+	fi
+	if [ -z "${TCPRTT_SKIP_HOST:-}" ]; then
+		make -s -C tools --no-print-directory check 2>&1
+	fi
+	tests/qemu/vm.sh -k "$kver" -- bash tests/guest.sh "$@" 2>&1 ||
+		echo "not ok guest run ended with status $?"
+} | tee -a "$log"
+
+# Count every test line of every KTAP stream above.
+awk '
+	/^(ok|not ok) / && / # SKIP/ { skip++; next }
+	/^ok / { pass++ }
+	/^not ok / { fail++ }
+	END {
+		printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
+		exit (fail > 0 || pass == 0)
+	}' "$log"
