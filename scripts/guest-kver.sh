@@ -1,16 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Print the newest installed Debian kernel that has both an image in /boot
-# and headers to build against: the kernel the guest boots by default.
+# Print the kernel the guest boots by default: the one Debian 12's
+# linux-image-amd64 metapackage points at, when its headers are installed.
+# Other kernels (backports, bullseye, rt) are only ever booted when named.
 set -euo pipefail
 
-for image in $(ls /boot/vmlinuz-* 2>/dev/null | sort -rV); do
-	kver=${image#/boot/vmlinuz-}
-	if [ -e "/lib/modules/$kver/build/Makefile" ]; then
-		echo "$kver"
-		exit 0
-	fi
-done
-echo "no kernel with both /boot/vmlinuz-KVER and headers; install linux-image-amd64 and linux-headers-amd64" >&2
+kver=$(dpkg-query -W -f '${Depends}' linux-image-amd64 2>/dev/null |
+	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+if [ -n "$kver" ] && [ -e "/boot/vmlinuz-$kver" ] &&
+	[ -e "/lib/modules/$kver/build/Makefile" ]; then
+	echo "$kver"
+	exit 0
+fi
+echo "no Debian 12 kernel with headers; install linux-image-amd64 and linux-headers-amd64" >&2
 exit 1
