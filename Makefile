@@ -24,6 +24,7 @@ debug:
 
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean
 	@$(MAKE) -C tests clean
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
@@ -38,7 +39,7 @@ version:
 # checkpatch.pl --strict: no errors, no warnings, on every source file.
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --strict --no-tree --terse --show-types -f \
-		$(SOURCES) tests/tcprtt_load.c
+		$(SOURCES) tests/tcprtt_load.c tests/claim/tcprtt_claim.c
 
 # W=1 and sparse (C=2): each must print no warning at all.
 check: style
@@ -53,6 +54,16 @@ check: style
 $(CHECKPATCH):
 	scripts/linux-source.sh $(LINUX_SOURCE)
 
+# Modules only the guest tests load: a hook that claims tcp_rcv_established,
+# and a copy of tcprtt whose probed function does not exist.
+MISSING := $(CURDIR)/.cache/probe-missing
+test-modules:
+	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim modules
+	@mkdir -p $(MISSING)
+	@cp Kbuild $(SOURCES) $(MISSING)/
+	@echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>$(MISSING)/Kbuild
+	@$(MAKE) -C $(KDIR) M=$(MISSING) modules
+
 # Replay the reference guide in a QEMU guest: idle, traffic, netem delay.
 demo:
 	tests/demo.sh
@@ -61,4 +72,8 @@ demo:
 test:
 	tests/run.sh
 
-.PHONY: module debug clean install version style check demo test
+# The suite with the issue's stress counts, plus a guest with slub_debug=FZPU.
+stress:
+	TCPRTT_STRESS=1 TCPRTT_CYCLES=100 TCPRTT_READ_SECONDS=60 tests/run.sh
+
+.PHONY: module debug clean install version style check test-modules demo test stress
