@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,8 @@ static struct paths {
 	char debugfs_reset[512];
 } paths;
 
-static volatile sig_atomic_t stop_signal;
+/* Lock-free, so safe to store from a signal handler. */
+static atomic_int stop_signal;
 static sigset_t unblocked;	/* the mask to wait with */
 static bool unit_changed;	/* -m switched the module to ms */
 static mode_t file_mode;	/* 0666 less the umask, for --output */
@@ -157,7 +159,7 @@ static const struct option long_options[] = {
 
 static const char short_options[] = ":i:d:c:TmejO:o:f:rVh";
 
-static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
+static void __printf(1, 2) error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -170,8 +172,7 @@ static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
 }
 
 /* Bad usage: one line, pointing at --help; the caller exits with 2. */
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt,
-							      ...)
+static int __printf(1, 2) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -181,6 +182,18 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt,
 	va_end(ap);
 	fputs(" (try 'tcprtt --help')\n", stderr);
 	return 2;
+}
+
+static int bad_format(const char *arg)
+{
+	return usage_error("unknown format '%s': expected table, json or prometheus",
+			   arg);
+}
+
+static int bad_seconds(const char *what, const char *arg)
+{
+	return usage_error("invalid %s '%s': expected a positive number of seconds",
+			   what, arg);
 }
 
 /* "1", "0.25", "10.5": a positive decimal number of seconds, nothing else. */
@@ -237,18 +250,16 @@ static int parse_args(int argc, char **argv)
 		switch (opt) {
 		case 'i':
 			if (parse_seconds(optarg, &env.interval))
-				return usage_error("invalid interval '%s': expected a positive number of seconds",
-						   optarg);
+				return bad_seconds("interval", optarg);
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &env.duration))
-				return usage_error("invalid duration '%s': expected a positive number of seconds",
-						   optarg);
+				return bad_seconds("duration", optarg);
 			break;
 		case 'c':
 			if (tcprtt_parse_u64(optarg, strlen(optarg), &count) ||
 			    !count)
-				return usage_error("invalid count '%s': expected a positive integer",
+				return usage_error("invalid count '%s': not a positive integer",
 						   optarg);
 			env.count = count;
 			break;
@@ -273,13 +284,11 @@ static int parse_args(int argc, char **argv)
 				return ret;
 			break;
 		case 'o':
-			for (i = 0; i < sizeof(format_names) /
-					sizeof(format_names[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(format_names); i++)
 				if (!strcmp(optarg, format_names[i]))
 					break;
-			if (i == sizeof(format_names) / sizeof(format_names[0]))
-				return usage_error("unknown output format '%s': expected table, json or prometheus",
-						   optarg);
+			if (i == ARRAY_SIZE(format_names))
+				return bad_format(optarg);
 			ret = set_format(i);
 			if (ret)
 				return ret;
@@ -323,7 +332,7 @@ static int parse_args(int argc, char **argv)
 	if (env.milliseconds && !interval_mode)
 		return usage_error("-m zeroes the counters, so it needs -i or -d");
 	if (env.milliseconds && env.input)
-		return usage_error("-m cannot change the unit of a file: save one taken with unit=ms");
+		return usage_error("-m cannot change a file's unit: save one taken with unit=ms");
 	if (env.reset && env.input)
 		return usage_error("-r resets the module, not a file given with -f");
 	return -1;
@@ -690,7 +699,7 @@ static int report(const struct tcprtt_hist *shown, const struct tcprtt_hist *now
 		break;
 	}
 	if (fclose(m)) {
-		error("cannot render the report: %s", strerror(errno));
+		error("cannot render the output: %s", strerror(errno));
 		free(buf);
 		return -1;
 	}
@@ -816,7 +825,7 @@ static int run_intervals(void)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		reset_seen = tcprtt_delta(&delta, &now.total, &prev.total);
 		if (reset_seen && env.format == FMT_TABLE)
-			error("the counters were reset during the interval; showing the counts since then");
+			error("counters reset during the interval; showing the counts since then");
 		if (report(&delta, &now.total, ts_diff(&t, &mark), reset_seen,
 			   !reports))
 			return 1;
