@@ -25,6 +25,7 @@ debug:
 
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean
 	@$(MAKE) -C tests clean
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
@@ -41,7 +42,8 @@ version:
 # the one place the raw attribute must be spelled out.  libFuzzer's entry
 # point has the CamelCase name libFuzzer calls.
 style: $(CHECKPATCH)
-	$(CHECKPATCH) --strict --no-tree --terse --show-types -f $(SOURCES)
+	$(CHECKPATCH) --strict --no-tree --terse --show-types -f $(SOURCES) \
+		tests/claim/tcprtt_claim.c
 	$(CHECKPATCH) --strict --no-tree --terse --show-types -f \
 		--ignore PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE $(USER_SOURCES)
 
@@ -58,6 +60,16 @@ check: style
 $(CHECKPATCH):
 	scripts/linux-source.sh $(LINUX_SOURCE)
 
+# Modules only the guest tests load: a hook that claims tcp_rcv_established,
+# and a copy of tcprtt whose probed function does not exist.
+MISSING := $(CURDIR)/.cache/probe-missing
+test-modules:
+	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim modules
+	@mkdir -p $(MISSING)
+	@cp Kbuild $(SOURCES) $(MISSING)/
+	@echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>$(MISSING)/Kbuild
+	@$(MAKE) -C $(KDIR) M=$(MISSING) modules
+
 # Replay the reference guide in a QEMU guest: idle, traffic, netem delay.
 demo:
 	tests/demo.sh
@@ -66,4 +78,8 @@ demo:
 test:
 	tests/run.sh
 
-.PHONY: module debug clean install version style check demo test
+# The suite with the issue's stress counts, plus a guest with slub_debug=FZPU.
+stress:
+	TCPRTT_STRESS=1 TCPRTT_CYCLES=100 TCPRTT_READ_SECONDS=60 tests/run.sh
+
+.PHONY: module debug clean install version style check test-modules demo test stress

@@ -4,6 +4,7 @@
  * /proc/net/tcprtt, one per network namespace, fed by a kprobe on
  * tcp_rcv_established().  For hosts that cannot run eBPF tools.
  */
+#include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -17,8 +18,13 @@
 
 #include "tcprtt.h"
 
-/* The probe reads its socket as the first argument of this function. */
+/*
+ * The probe reads its socket as the first argument of this function.  The
+ * load failure tests build a copy that names a missing one.
+ */
+#ifndef TCPRTT_PROBED_FUNCTION
 #define TCPRTT_PROBED_FUNCTION "tcp_rcv_established"
+#endif
 static_assert(__builtin_types_compatible_p(typeof(tcp_rcv_established),
 					   void (struct sock *, struct sk_buff *)));
 
@@ -156,6 +162,27 @@ static const struct file_operations tcprtt_reset_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * Writing "1" to a namespace's /proc/net/tcprtt zeroes that namespace only.
+ * Unlike debugfs it works under lockdown and inside a container, so it asks
+ * for CAP_NET_ADMIN over the namespace, as whoever opened the file.
+ */
+static int tcprtt_proc_write(struct file *file, char *buf, size_t len)
+{
+	struct net *net = seq_file_single_net(file->private_data);
+	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
+
+	if (!file_ns_capable(file, net->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+	if (!tcprtt_is_reset_request(buf, len))
+		return -EINVAL;
+
+	mutex_lock(&tcprtt.lock);
+	tcprtt_hist_reset(&tn->hist);
+	mutex_unlock(&tcprtt.lock);
+	return 0;
+}
+
 static int __net_init tcprtt_net_init(struct net *net)
 {
 	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
@@ -165,8 +192,9 @@ static int __net_init tcprtt_net_init(struct net *net)
 	if (err)
 		return err;
 
-	if (!proc_create_net_single("tcprtt", 0444, net->proc_net,
-				    tcprtt_proc_show, NULL)) {
+	if (!proc_create_net_single_write("tcprtt", 0644, net->proc_net,
+					  tcprtt_proc_show, tcprtt_proc_write,
+					  NULL)) {
 		tcprtt_hist_free(&tn->hist);
 		return -ENOMEM;
 	}
@@ -218,7 +246,8 @@ static int __init tcprtt_init(void)
 	tcprtt.debugfs_dir = debugfs_create_dir("tcprtt", NULL);
 	if (IS_ERR(tcprtt.debugfs_dir)) {
 		err = PTR_ERR(tcprtt.debugfs_dir);
-		pr_err("cannot create debugfs directory tcprtt: %d\n", err);
+		pr_err("cannot create debugfs directory tcprtt: %d%s\n", err,
+		       err == -EPERM ? " (debugfs=off on the kernel command line?)" : "");
 		goto err_debugfs_dir;
 	}
 

@@ -180,6 +180,12 @@ client_bg() {
 	ip netns exec "$CLI" taskset -c 0 "$TCPRTT_LOAD" client "$addr" $PORT "$@" &
 }
 
+# write_file FILE DATA: one write(2) of DATA, a Python bytes expression such
+# as "b'1\\n'"; prints OK or the errno name.  $AS runs it as someone else.
+write_file() {
+	$AS python3 "$TCPRTT_SRC/tests/write.py" "$1" "$2"
+}
+
 # dmesg_check SINCE_LINE: no WARNING, BUG, Oops or lockdep report since then.
 dmesg_bad() {
 	dmesg | tail -n +"$(($1 + 1))" |

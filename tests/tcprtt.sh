@@ -29,7 +29,7 @@ test_format_idle() {
 	# The namespaces exist but carried no traffic: all rows zero.
 	hist "$CLI" | cmp - "$expected" || fail "client namespace table differs from $expected"
 	hist "$SRV" | cmp - "$expected" || fail "server namespace table differs from $expected"
-	expect_eq "mode of /proc/net/tcprtt" 444 "$(stat -c %a /proc/net/tcprtt)"
+	expect_eq "mode of /proc/net/tcprtt" 644 "$(stat -c %a /proc/net/tcprtt)"
 	expect_eq "mode of $RESET" 200 "$(stat -c %a $RESET)"
 }
 
