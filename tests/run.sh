@@ -24,7 +24,7 @@ shift $((OPTIND - 1))
 # instructions (vm.sh -i), so host load adds no jitter to the rows' rtts.
 guests=(
 	"i rows.sh"
-	"2 tcprtt.sh"
+	"2 tcprtt.sh scope.sh"
 )
 [ $# -eq 0 ] || guests=("2 $*")
 
