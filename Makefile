@@ -13,6 +13,7 @@ CHECKPATCH ?= $(LINUX_SOURCE)/scripts/checkpatch.pl
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
 SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h
+USER_SOURCES := tests/tcprtt_load.c $(wildcard tools/*.c tools/*.h) tests/tools/unit.c
 
 # Build tcprtt.ko for KVER (default: the running kernel) or KDIR.
 module:
@@ -36,9 +37,13 @@ version:
 	@echo $(VERSION)
 
 # checkpatch.pl --strict: no errors, no warnings, on every source file.
+# Userspace C defines the kernel's __printf() for itself: that definition is
+# the one place the raw attribute must be spelled out.  libFuzzer's entry
+# point has the CamelCase name libFuzzer calls.
 style: $(CHECKPATCH)
+	$(CHECKPATCH) --strict --no-tree --terse --show-types -f $(SOURCES)
 	$(CHECKPATCH) --strict --no-tree --terse --show-types -f \
-		$(SOURCES) tests/tcprtt_load.c
+		--ignore PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE $(USER_SOURCES)
 
 # W=1 and sparse (C=2): each must print no warning at all.
 check: style

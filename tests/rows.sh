@@ -48,7 +48,8 @@ fixed_delay() {
 		row=$(row_of "$(awk -v ms="$rtt" 'BEGIN { printf "%d", ms * 1000 }')")
 		total=$(echo "$delta" | awk '{ s += $1 } END { print s }')
 		in_row=$(echo "$delta" | sed -n "$((row + 1))p")
-		log "$side: ss rtt ${rtt} ms -> row $row; $in_row of $total samples in it"
+		log "$side: ss rtt ${rtt} ms -> row $row; $in_row of $total samples in it;" \
+			"rows: $(echo "$delta" | awk '$1 { printf "%d:%d ", NR - 1, $1 }')"
 		expect_ge "$side samples" "$requests" "$total"
 		expect_ge "$side samples in row $row (95% of $total)" $(((total * 95 + 99) / 100)) "$in_row"
 	done

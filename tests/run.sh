@@ -23,7 +23,7 @@ shift $((OPTIND - 1))
 # Which guest runs which scripts: "i" is one CPU with guest time counted in
 # instructions (vm.sh -i), so host load adds no jitter to the rows' rtts.
 guests=(
-	"i rows.sh"
+	"i rows.sh tools.sh"
 	"2 tcprtt.sh scope.sh"
 )
 [ $# -eq 0 ] || guests=("2 $*")

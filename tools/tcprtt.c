@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ enum {
 	OPT_EXTENDED,
 	OPT_ALL_NETNS,
 };
+
+#define SCOPE_OPTS "-p -P -a -A -4 -6 -b -B"
 
 /* The module's scope parameters the printer can set, in writing order. */
 enum knob {
@@ -117,7 +120,8 @@ static struct paths {
 	char proc_root[512];
 } paths;
 
-static volatile sig_atomic_t stop_signal;
+/* Lock-free, so safe to store from a signal handler. */
+static atomic_int stop_signal;
 static sigset_t unblocked;	/* the mask to wait with */
 static bool unit_changed;	/* -m switched the module to ms */
 /* The values the knobs had before the printer set them, to restore. */
@@ -219,7 +223,7 @@ static const struct option long_options[] = {
 
 static const char short_options[] = ":i:d:c:TmejO:o:f:rVhp:P:a:A:46bB";
 
-static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
+static void __printf(1, 2) error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -232,8 +236,7 @@ static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
 }
 
 /* Bad usage: one line, pointing at --help; the caller exits with 2. */
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt,
-							      ...)
+static int __printf(1, 2) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -243,6 +246,18 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt,
 	va_end(ap);
 	fputs(" (try 'tcprtt --help')\n", stderr);
 	return 2;
+}
+
+static int bad_format(const char *arg)
+{
+	return usage_error("unknown format '%s': expected table, json or prometheus",
+			   arg);
+}
+
+static int bad_seconds(const char *what, const char *arg)
+{
+	return usage_error("invalid %s '%s': expected a positive number of seconds",
+			   what, arg);
 }
 
 /* "1", "0.25", "10.5": a positive decimal number of seconds, nothing else. */
@@ -322,18 +337,16 @@ static int parse_args(int argc, char **argv)
 		switch (opt) {
 		case 'i':
 			if (parse_seconds(optarg, &env.interval))
-				return usage_error("invalid interval '%s': expected a positive number of seconds",
-						   optarg);
+				return bad_seconds("interval", optarg);
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &env.duration))
-				return usage_error("invalid duration '%s': expected a positive number of seconds",
-						   optarg);
+				return bad_seconds("duration", optarg);
 			break;
 		case 'c':
 			if (tcprtt_parse_u64(optarg, strlen(optarg), &count) ||
 			    !count)
-				return usage_error("invalid count '%s': expected a positive integer",
+				return usage_error("invalid count '%s': not a positive integer",
 						   optarg);
 			env.count = count;
 			break;
@@ -358,13 +371,11 @@ static int parse_args(int argc, char **argv)
 				return ret;
 			break;
 		case 'o':
-			for (i = 0; i < sizeof(format_names) /
-					sizeof(format_names[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(format_names); i++)
 				if (!strcmp(optarg, format_names[i]))
 					break;
-			if (i == sizeof(format_names) / sizeof(format_names[0]))
-				return usage_error("unknown output format '%s': expected table, json or prometheus",
-						   optarg);
+			if (i == ARRAY_SIZE(format_names))
+				return bad_format(optarg);
 			ret = set_format(i);
 			if (ret)
 				return ret;
@@ -445,20 +456,22 @@ static int parse_args(int argc, char **argv)
 	if (env.milliseconds && !interval_mode)
 		return usage_error("-m zeroes the counters, so it needs -i or -d");
 	if (env.milliseconds && env.input)
-		return usage_error("-m cannot change the unit of a file: save one taken with unit=ms");
+		return usage_error("-m cannot change a file's unit: save one taken with unit=ms");
 	if (env.reset && env.input)
 		return usage_error("-r resets the module, not a file given with -f");
 	for (i = 0; i < NR_KNOBS; i++) {
 		if (!env.knob[i])
 			continue;
 		if (env.input)
-			return usage_error("-p -P -a -A -4 -6 -b -B set the module, not a file given with -f");
+			return usage_error("%s set the module, not a file (-f)",
+					   SCOPE_OPTS);
 		if (!interval_mode)
-			return usage_error("-p -P -a -A -4 -6 -b -B count from when they are set, so they need -i or -d");
+			return usage_error("%s count from when set: they need -i or -d",
+					   SCOPE_OPTS);
 	}
 	if (env.all_netns && (env.input || interval_mode ||
 			      env.format != FMT_TABLE))
-		return usage_error("--all-netns prints the tables once, not with -f, -i, -d or another format");
+		return usage_error("--all-netns: tables, once: no -f, -i, -d or format");
 	return -1;
 }
 
@@ -747,7 +760,7 @@ err:
 		error("cannot set %s to '%s': %s: %s%s", knob_names[k],
 		      values[k] ? values[k] : knob_neutral[k], path, why(errno),
 		      errno == EACCES || errno == EPERM ? " (run as root)" :
-		      errno == EINVAL ? " (an IPv4 and an IPv6 address, or -4 with an IPv6 address?)" :
+		      errno == EINVAL ? " (IPv4 and IPv6 mixed?)" :
 		      "");
 	return -1;
 }
@@ -774,7 +787,8 @@ static int set_scope(void)
 		}
 	}
 	if (geteuid() && !getenv("TCPRTT_ROOT")) {
-		error("-p -P -a -A -4 -6 -b -B set the module's parameters: run as root");
+		error("%s set the module's parameters: run as root",
+		      SCOPE_OPTS);
 		return -1;
 	}
 	return write_knobs(env.knob, knob_changed);
@@ -962,7 +976,7 @@ static int report(const struct tcprtt_hist *shown, const struct tcprtt_hist *now
 		break;
 	}
 	if (fclose(m)) {
-		error("cannot render the report: %s", strerror(errno));
+		error("cannot render the output: %s", strerror(errno));
 		free(buf);
 		return -1;
 	}
@@ -1218,7 +1232,7 @@ static int run_intervals(void)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		reset_seen = tcprtt_delta(&delta, &now.total, &prev.total);
 		if (reset_seen && env.format == FMT_TABLE)
-			error("the counters were reset during the interval; showing the counts since then");
+			error("counters reset during the interval; showing the counts since then");
 		groups_delta(&shown, &now, &prev);
 		if (report(&delta, &now.total, &shown, ts_diff(&t, &mark),
 			   reset_seen, !reports))

@@ -41,8 +41,7 @@ const char *tcprtt_unit_name(enum tcprtt_unit unit)
 }
 
 static int fail(struct tcprtt_parse_error *err, unsigned int line,
-		const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+		const char *fmt, ...) __printf(3, 4);
 
 static int fail(struct tcprtt_parse_error *err, unsigned int line,
 		const char *fmt, ...)

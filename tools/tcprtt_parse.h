@@ -13,6 +13,10 @@
 
 #include "../tcprtt.h"
 
+/* The kernel's spellings, so the printer reads like the module. */
+#define __printf(fmt, args) __attribute__((format(printf, fmt, args)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 enum tcprtt_unit {
 	TCPRTT_UNIT_US,
 	TCPRTT_UNIT_MS,
