@@ -19,9 +19,11 @@ TESTS="
 	filter_reject_runtime filter_reject_insmod filter_insmod
 	group_three_peers group_hundred_peers group_laddr group_reject
 	netns_disjoint netns_churn netns_idle
+	printer_scope printer_all_netns
 "
 
 PARAMS=/sys/module/tcprtt/parameters
+TCPRTT=$TCPRTT_SRC/tools/tcprtt
 NETNS_FILE=/sys/kernel/debug/tcprtt/netns
 CLI_B=tcprtt-clib-$$
 SRV_B=tcprtt-srvb-$$
@@ -541,6 +543,46 @@ test_netns_idle() {
 	inode=$(stat -L -c %i /run/netns/$IDLE)
 	awk -v ino="$inode" '$1 == "netns" { on = $2 == ino } on && $1 == "samples" { print $2 }' \
 		$NETNS_FILE | grep -qx 0 || fail "idle namespace not at 0 samples in $NETNS_FILE"
+}
+
+# The printer sets filter and grouping, shows them, and restores them.
+test_printer_scope() {
+	local out=/tmp/tcprtt-scope-$$
+
+	[ -x "$TCPRTT" ] || { log "tools/tcprtt not built"; return $KSFT_SKIP; }
+	clear_scope
+	set_param lport 22	# the printer must put this back
+	ip netns exec "$CLI" "$TCPRTT" -P 5201 -A $SRV6 -B -i 2 -c 1 >"$out" &
+	wait_until 10 grep -qx raddr $PARAMS/group || fail "tcprtt did not set group"
+	expect_eq "rport while running" 5201 "$(get_param rport)"
+	expect_eq "raddr while running" $SRV6 "$(get_param raddr)"
+	expect_eq "lport while running" 22 "$(get_param lport)"
+	set_param lport 0
+	client $SRV6 -n 20 >/dev/null
+	client $SRV4 -n 20 >/dev/null
+	wait %1 || fail "tcprtt -P -A -B failed"
+	grep -qx "filter: rport=5201 raddr=$SRV6" "$out" || fail "no filter line in: $(head -n 3 "$out")"
+	grep -q "^Remote Address = $SRV6 (samples [1-9]" "$out" || fail "no table of $SRV6"
+	! grep -q "^Remote Address = $SRV4 " "$out" || fail "$SRV4 counted despite -A $SRV6"
+	expect_eq "rport after" 0 "$(get_param rport)"
+	expect_eq "raddr after" "" "$(get_param raddr)"
+	expect_eq "group after" none "$(get_param group)"
+	clear_scope
+}
+
+test_printer_all_netns() {
+	local out inode
+
+	[ -x "$TCPRTT" ] || { log "tools/tcprtt not built"; return $KSFT_SKIP; }
+	clear_scope
+	client $SRV4 -n 20 >/dev/null
+	out=$("$TCPRTT" --all-netns)
+	inode=$(stat -L -c %i /run/netns/$SRV)
+	# The echo server runs in $SRV: its pid and name head the table.
+	echo "$out" | grep -q "^netns $inode pid [0-9]* comm tcprtt_load\$" ||
+		fail "no 'netns $inode pid N comm tcprtt_load' in: $(echo "$out" | grep '^netns')"
+	inode=$(stat -L -c %i /run/netns/$IDLE)
+	! echo "$out" | grep -q "^netns $inode" || fail "idle namespace listed"
 }
 
 ktap_main
