@@ -12,7 +12,7 @@ CHECKPATCH ?= $(LINUX_SOURCE)/scripts/checkpatch.pl
 
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
-SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt.h
+SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h
 USER_SOURCES := tests/tcprtt_load.c $(wildcard tools/*.c tools/*.h) tests/tools/unit.c
 
 # Build tcprtt.ko for KVER (default: the running kernel) or KDIR.
