@@ -9,10 +9,15 @@ DEPMOD ?= depmod
 SPARSE ?= sparse
 LINUX_SOURCE ?= $(CURDIR)/.cache/linux-source
 CHECKPATCH ?= $(LINUX_SOURCE)/scripts/checkpatch.pl
+DKMS ?= dkms
+DKMS_SOURCE ?= /usr/src
 
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
 SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt.h
+# What DKMS needs to build the module: no tests, no tools.
+DKMS_FILES := Kbuild Makefile $(SOURCES)
+DKMS_DIR := $(DKMS_SOURCE)/tcprtt-$(VERSION)
 
 # Build tcprtt.ko for KVER (default: the running kernel) or KDIR.
 module:
@@ -22,14 +27,31 @@ module:
 debug:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_TCPRTT_DEBUG=y modules
 
+# Remove what the build made; DKMS runs this in a tree without tests/.
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	@$(MAKE) -C tests clean
+	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
 install: module
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	$(DEPMOD) -b "$(or $(DESTDIR),/)" -a $(KVER)
+
+# Copy the module's source to /usr/src/tcprtt-VERSION with its version in
+# dkms.conf, then build and install it with DKMS for KVER.  DKMS rebuilds it
+# for every kernel installed later.  Running it again refreshes the source.
+dkms-install:
+	$(DKMS) remove tcprtt/$(VERSION) --all >/dev/null 2>&1 || true
+	install -d $(DKMS_DIR)
+	install -m 0644 $(DKMS_FILES) $(DKMS_DIR)/
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf >$(DKMS_DIR)/dkms.conf
+	$(DKMS) add tcprtt/$(VERSION)
+	$(DKMS) install -k $(KVER) tcprtt/$(VERSION)
+
+# Remove this version from DKMS, from every kernel, and its source.
+dkms-uninstall:
+	$(DKMS) remove tcprtt/$(VERSION) --all || true
+	rm -rf $(DKMS_DIR)
 
 # Print the version every part of tcprtt carries.
 version:
@@ -61,4 +83,5 @@ demo:
 test:
 	tests/run.sh
 
-.PHONY: module debug clean install version style check demo test
+.PHONY: module debug clean install dkms-install dkms-uninstall version style \
+	check demo test
