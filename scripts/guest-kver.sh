@@ -13,7 +13,7 @@ usable() {
 }
 
 kver=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
-	sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+	tr ',' '\n' | sed -n 's/^ *linux-image-\([^ ]*\).*/\1/p')
 if [ -n "$kver" ] && usable "$kver"; then
 	echo "$kver"
 	exit 0

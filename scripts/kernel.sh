@@ -107,8 +107,8 @@ abi_package() {
 	fi
 	[ -n "$version" ] && [ "$version" != "(none)" ] ||
 		{ say "no $meta${suite:+ in $suite}"; exit 1; }
-	apt-cache show "$meta=$version" |
-		sed -n 's/^Depends: .*\(linux-image-[^ ,]*\).*/\1/p' | head -n 1
+	apt-cache show "$meta=$version" | sed -n 's/^Depends: //p' | head -n 1 |
+		tr ',' '\n' | sed -n 's/^ *\(linux-image-[^ ]*\).*/\1/p'
 }
 
 apt_install() {
@@ -166,7 +166,7 @@ sid_root() {
 		apt-get install -y -qq --no-install-recommends $missing
 	' >&2
 	kver=$(chroot "$root" dpkg-query -W -f='${Depends}' linux-image-amd64 |
-		sed 's/^linux-image-\([^ ,]*\).*/\1/')
+		tr ',' '\n' | sed -n 's/^ *linux-image-\([^ ]*\).*/\1/p')
 	echo "$kver"
 }
 
@@ -176,20 +176,25 @@ sid_root() {
 arm64_root() {
 	local root=$cache/arm64/root hdr=$cache/arm64/headers debs=$cache/arm64/debs
 	local image kver base common kbuild
+	# Raise when the recipe below changes, so that roots are made anew.
+	local recipe=3
 
 	add_arch arm64
-	apt_install mmdebstrap gcc-aarch64-linux-gnu qemu-system-arm
+	apt_install mmdebstrap gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 	image=$(abi_package linux-image-arm64:arm64)
 	kver=${image#linux-image-}
 	base=${kver%-arm64}
-	if [ ! -e "$root/boot/vmlinuz-$kver" ] || [ ! -e "$hdr/.done-$kver" ]; then
+	if [ ! -e "$root/boot/vmlinuz-$kver" ] || [ ! -e "$hdr/.done-$kver-$recipe" ]; then
 		[ -n "$install" ] || { say "no arm64 root for $kver; run without -n"; exit 1; }
 		rm -rf "$cache/arm64"
 		mkdir -p "$root" "$hdr" "$debs"
 		say "unpacking an arm64 bookworm root into $root"
 		mmdebstrap --variant=extract --architectures=arm64 \
-			--include=bash,coreutils,iproute2,procps,util-linux,kmod,python3-minimal,diffutils,gawk,sed,grep,findutils,busybox-static \
+			--include=bash,coreutils,libc-bin,mount,iproute2,procps,util-linux,kmod,python3-minimal,diffutils,gawk,sed,grep,findutils,busybox-static \
 			bookworm "$root" "$(mirror)" >&2
+		# What maintainer scripts would have made and the tests use.
+		ln -sfn bash "$root/bin/sh"
+		ln -sfn gawk "$root/usr/bin/awk"
 		common=linux-headers-$base-common
 		(cd "$debs" && apt-get download -qq "$image:arm64" \
 			"linux-headers-$kver:arm64" "$common") >&2
@@ -197,7 +202,10 @@ arm64_root() {
 		depmod -b "$root" "$kver"
 		dpkg-deb -x "$debs/linux-headers-${kver}_"*.deb "$hdr"
 		dpkg-deb -x "$debs/${common}_"*.deb "$hdr"
-		touch "$hdr/.done-$kver"
+		# The arch Makefile includes the common one by its absolute path.
+		sed -i "s|^include /usr/src/|include $hdr/usr/src/|" \
+			"$hdr/usr/src/linux-headers-$kver/Makefile"
+		touch "$hdr/.done-$kver-$recipe"
 	fi
 	# The unpacked headers point at /usr/lib/linux-kbuild-X.Y through
 	# relative links; the host's amd64 build of the same release fills in.

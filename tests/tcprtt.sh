@@ -4,9 +4,13 @@
 # The module's own tests: the /proc format, rows under known netem delays over
 # IPv4 and IPv6, reset, monotonic counts, and load/unload under traffic.
 # Runs inside the guest, as root; prints KTAP.
+#
+# TESTS="format_idle reset" (or format_idle,reset, which survives vm.sh's
+# command line) runs only those tests; TCPRTT_KO and TCPRTT_LOAD
+# name another module or test program (another kernel's, another arch's).
 source "$(dirname "$0")/lib.sh"
 
-TESTS="
+TESTS=${TESTS:-"
 	format_idle
 	load_message
 	delay_3ms_ipv4 delay_24ms_ipv4 delay_192ms_ipv4
@@ -15,7 +19,8 @@ TESTS="
 	reset_rejects
 	monotonic
 	load_cycles
-"
+"}
+TESTS=${TESTS//,/ }
 
 setup() {
 	tcprtt_load_module

@@ -5,10 +5,14 @@
 # root shared read-only, run a command in the project folder inside the guest,
 # and exit with its status.  The guest has no network device.
 #
-#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i] -- COMMAND
+#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i]
+#         [-r ROOT] [-A x86_64|arm64] -- COMMAND
 #
 # -i counts guest time in executed instructions (one CPU, -icount), for
-# benchmarks.  Console output goes to stdout and .cache/qemu/last/console.log.
+# benchmarks.  -r boots ROOT/boot/vmlinuz-KVER and shares ROOT as the guest's
+# root instead of / (a sid root, an unpacked arm64 one: see
+# scripts/kernel.sh); -A arm64 boots it under qemu-system-aarch64 (-M virt).
+# Console output goes to stdout and .cache/qemu/last/console.log.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,13 +22,15 @@ mem=2048
 timeout=1800
 append=
 icount=()
+root=/
+arch=x86_64
 
 usage() {
 	sed -n 's/^#   //p' "$0" >&2
 	exit 2
 }
 
-while getopts "k:c:m:t:a:i" opt; do
+while getopts "k:c:m:t:a:ir:A:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	c) cpus=$OPTARG ;;
@@ -32,6 +38,8 @@ while getopts "k:c:m:t:a:i" opt; do
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
 	i) icount=(-icount shift=0,sleep=on); cpus=1 ;;
+	r) root=$OPTARG ;;
+	A) arch=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -42,9 +50,24 @@ shift $((OPTIND - 1))
 cache=$src/.cache/qemu
 mkdir -p "$cache"
 initrd=$cache/initramfs-$kver.gz
-if [ ! -s "$initrd" ] || [ "$src/tests/qemu/init" -nt "$initrd" ]; then
-	"$src/tests/qemu/mkinitramfs.sh" "$kver" "$initrd"
+if [ ! -s "$initrd" ] || [ "$src/tests/qemu/init" -nt "$initrd" ] ||
+   [ "$src/tests/qemu/mkinitramfs.sh" -nt "$initrd" ]; then
+	"$src/tests/qemu/mkinitramfs.sh" "$kver" "$initrd" "$root" "$arch"
 fi
+
+case $arch in
+x86_64)
+	qemu=(qemu-system-x86_64 -cpu max)
+	console=ttyS0
+	;;
+arm64)
+	qemu=(qemu-system-aarch64 -M virt -cpu max)
+	console=ttyAMA0
+	;;
+*)
+	usage
+	;;
+esac
 
 out=$cache/last
 rm -rf "$out"
@@ -59,12 +82,12 @@ accel=(-accel "tcg,thread=${TCPRTT_TCG_THREAD:-single}")
 
 p9=security_model=none,multidevs=remap
 status=0
-timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-	"${accel[@]}" "${icount[@]}" -cpu max -smp "$cpus" -m "$mem" \
+timeout --kill-after=10 "$timeout" "${qemu[@]}" \
+	"${accel[@]}" "${icount[@]}" -smp "$cpus" -m "$mem" \
 	-display none -monitor none -serial stdio -no-reboot -nic none \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 $append" \
-	-virtfs "local,path=/,mount_tag=root,readonly=on,$p9" \
+	-kernel "$root/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=$console loglevel=4 panic=-1 $append" \
+	-virtfs "local,path=$root,mount_tag=root,readonly=on,$p9" \
 	-virtfs "local,path=$src,mount_tag=src,readonly=on,$p9" \
 	-virtfs "local,path=$out,mount_tag=out,$p9" \
 	</dev/null | sed -u 's/\r$//' | tee "$out/console.log" || status=$?
