@@ -37,14 +37,18 @@ install: module
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	$(DEPMOD) -b "$(or $(DESTDIR),/)" -a $(KVER)
 
-# Copy the module's source to /usr/src/tcprtt-VERSION with its version in
-# dkms.conf, then build and install it with DKMS for KVER.  DKMS rebuilds it
-# for every kernel installed later.  Running it again refreshes the source.
-dkms-install:
-	$(DKMS) remove tcprtt/$(VERSION) --all >/dev/null 2>&1 || true
+# Copy the module's source to /usr/src/tcprtt-VERSION, with its version in
+# dkms.conf: what `dkms add tcprtt/VERSION` takes.
+dkms-source:
 	install -d $(DKMS_DIR)
 	install -m 0644 $(DKMS_FILES) $(DKMS_DIR)/
 	sed 's/@VERSION@/$(VERSION)/' dkms.conf >$(DKMS_DIR)/dkms.conf
+
+# Add that source to DKMS, then build and install it for KVER.  DKMS builds
+# it again for every kernel installed later.  Running it again starts over.
+dkms-install:
+	$(DKMS) remove tcprtt/$(VERSION) --all >/dev/null 2>&1 || true
+	@$(MAKE) --no-print-directory dkms-source
 	$(DKMS) add tcprtt/$(VERSION)
 	$(DKMS) install -k $(KVER) tcprtt/$(VERSION)
 
@@ -83,5 +87,10 @@ demo:
 test:
 	tests/run.sh
 
-.PHONY: module debug clean install dkms-install dkms-uninstall version style \
-	check demo test
+# Build with W=1 and run the guest suite on each kernel of the matrix
+# (tests/matrix.sh: Debian 12's 6.1 and 6.1 RT, 6.12, 7.x, 5.10, arm64 6.1).
+matrix:
+	tests/matrix.sh
+
+.PHONY: module debug clean install dkms-source dkms-install dkms-uninstall version style \
+	check demo test matrix
