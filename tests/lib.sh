@@ -10,7 +10,7 @@ KSFT_SKIP=4
 
 TCPRTT_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TCPRTT_KO=${TCPRTT_KO:-$TCPRTT_SRC/tcprtt.ko}
-TCPRTT_LOAD=$TCPRTT_SRC/tests/tcprtt_load
+TCPRTT_LOAD=${TCPRTT_LOAD:-$TCPRTT_SRC/tests/tcprtt_load}
 TCPRTT_OUT=${TCPRTT_OUT:-/run/tcprtt/out}
 RESET=/sys/kernel/debug/tcprtt/reset
 
