@@ -41,6 +41,10 @@ install: module
 
 # Copy the module's source to /usr/src/tcprtt-VERSION, with its version in
 # dkms.conf: what `dkms add tcprtt/VERSION` takes.
+# Print the files the module is built from, for debian/rules and the matrix.
+dkms-files:
+	@echo $(DKMS_FILES)
+
 dkms-source:
 	install -d $(DKMS_DIR)
 	install -m 0644 $(DKMS_FILES) $(DKMS_DIR)/
@@ -113,5 +117,5 @@ stress:
 matrix:
 	tests/matrix.sh
 
-.PHONY: module debug clean install dkms-source dkms-install dkms-uninstall version style \
+.PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
 	check test-modules demo test stress matrix

@@ -67,7 +67,7 @@ printf 'name\tkver\tresult\tpassed\tfailed\tskipped\twarnings\tseconds\n' >"$res
 build() {
 	local name=$1 kver=$2 dir=$3 sid=$cache/sid hdr
 
-	cp Kbuild Makefile tcprtt_main.c tcprtt_hist.c tcprtt.h "$dir/"
+	cp $(make -s --no-print-directory dkms-files) "$dir/"
 	case $name in
 	sid)
 		# Its headers want sid's compiler: build inside the sid root.
