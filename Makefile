@@ -14,7 +14,8 @@ DKMS_SOURCE ?= /usr/src
 
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
-SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt.h
+SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h
+USER_SOURCES := tests/tcprtt_load.c $(wildcard tools/*.c tools/*.h) tests/tools/unit.c
 # What DKMS needs to build the module: no tests, no tools.
 DKMS_FILES := Kbuild Makefile $(SOURCES)
 DKMS_DIR := $(DKMS_SOURCE)/tcprtt-$(VERSION)
@@ -30,7 +31,10 @@ debug:
 # Remove what the build made; DKMS runs this in a tree without tests/.
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
+	@if [ -d tests ]; then \
+		$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean && \
+		$(MAKE) -C tests clean; \
+	fi
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
 install: module
@@ -62,9 +66,14 @@ version:
 	@echo $(VERSION)
 
 # checkpatch.pl --strict: no errors, no warnings, on every source file.
+# Userspace C defines the kernel's __printf() for itself: that definition is
+# the one place the raw attribute must be spelled out.  libFuzzer's entry
+# point has the CamelCase name libFuzzer calls.
 style: $(CHECKPATCH)
+	$(CHECKPATCH) --strict --no-tree --terse --show-types -f $(SOURCES) \
+		tests/claim/tcprtt_claim.c
 	$(CHECKPATCH) --strict --no-tree --terse --show-types -f \
-		$(SOURCES) tests/tcprtt_load.c
+		--ignore PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE $(USER_SOURCES)
 
 # W=1 and sparse (C=2): each must print no warning at all.
 check: style
@@ -79,6 +88,16 @@ check: style
 $(CHECKPATCH):
 	scripts/linux-source.sh $(LINUX_SOURCE)
 
+# Modules only the guest tests load: a hook that claims tcp_rcv_established,
+# and a copy of tcprtt whose probed function does not exist.
+MISSING := $(CURDIR)/.cache/probe-missing
+test-modules:
+	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim modules
+	@mkdir -p $(MISSING)
+	@cp Kbuild $(SOURCES) $(MISSING)/
+	@echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>$(MISSING)/Kbuild
+	@$(MAKE) -C $(KDIR) M=$(MISSING) modules
+
 # Replay the reference guide in a QEMU guest: idle, traffic, netem delay.
 demo:
 	tests/demo.sh
@@ -87,10 +106,14 @@ demo:
 test:
 	tests/run.sh
 
+# The suite with the issue's stress counts, plus a guest with slub_debug=FZPU.
+stress:
+	TCPRTT_STRESS=1 TCPRTT_CYCLES=100 TCPRTT_READ_SECONDS=60 tests/run.sh
+
 # Build with W=1 and run the guest suite on each kernel of the matrix
 # (tests/matrix.sh: Debian 12's 6.1 and 6.1 RT, 6.12, 7.x, 5.10, arm64 6.1).
 matrix:
 	tests/matrix.sh
 
-.PHONY: module debug clean install dkms-source dkms-install dkms-uninstall version style \
-	check demo test matrix
+.PHONY: module debug clean install dkms-source dkms-install dkms-uninstall \
+	version style check test-modules demo test stress matrix
