@@ -35,6 +35,12 @@ static_assert(__builtin_types_compatible_p(typeof(tcp_rcv_established),
  * socket.  Not exported: found by name among the kernel's tracepoints.
  */
 #define TCPRTT_TRACEPOINT "tcp_probe"
+/* Newer kernels pass tcp_probe a const skb; Kbuild looks which this one does. */
+#ifdef TCPRTT_HAVE_TP_PROBE_CONST_SKB
+#define TCPRTT_TP_SKB_CONST const
+#else
+#define TCPRTT_TP_SKB_CONST
+#endif
 
 enum tcprtt_attach {
 	TCPRTT_ATTACH_KPROBE,
@@ -287,7 +293,7 @@ static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
  * cheaper of the two ways in.
  */
 static void tcprtt_tracepoint_probe(void *data, struct sock *sk,
-				    struct sk_buff *skb)
+				    TCPRTT_TP_SKB_CONST struct sk_buff *skb)
 {
 	tcprtt_count(sk);
 }

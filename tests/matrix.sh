@@ -17,7 +17,7 @@
 # still fits in TCPRTT_MATRIX_BUDGET seconds (default 0) counted from the
 # start.  On arm64, ARM64_TESTS picks the guest tests (default: all).
 #
-# Guests run with one vCPU and -icount without sleep (vm.sh -I): their clock
+# Guests run with one vCPU and -icount without sleep (vm.sh -i): their clock
 # follows the instructions they execute and skips idle time, so the stack's
 # own share of each round trip and netem's delays are the same whatever else
 # loads the host, and waits cost no wall time.  TCPRTT_MATRIX_ICOUNT=0
@@ -94,7 +94,7 @@ build() {
 guest() {
 	local name=$1 kver=$2 dir=$3 vm=(-k "$kver") env=(TCPRTT_KO=/run/tcprtt/src/$dir/tcprtt.ko)
 
-	[ "${TCPRTT_MATRIX_ICOUNT:-1}" = 0 ] || vm+=(-I)
+	[ "${TCPRTT_MATRIX_ICOUNT:-1}" = 0 ] || vm+=(-i)
 
 	case $name in
 	sid) vm+=(-r "$cache/sid") ;;

@@ -5,18 +5,18 @@
 # root shared read-only, run a command in the project folder inside the guest,
 # and exit with its status.  The guest has no network device.
 #
-#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i|-I]
+#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i]
 #         [-r ROOT] [-A x86_64|arm64] -- COMMAND
 #
 # -i counts guest time in executed instructions (one CPU, -icount), for
-# benchmarks and for tests that need exact rtts (-I is the same).  When the
-# guest idles, its clock jumps to the next timer (sleep=off) instead of
-# following the host's, whose load would otherwise leak into every netem
-# delay; so guest-time deadlines must allow for the clock racing ahead while
-# a file is read from the host.  -r boots ROOT/boot/vmlinuz-KVER and shares
-# ROOT as the guest's root instead of / (a sid root, an unpacked arm64 one:
-# see scripts/kernel.sh); -A arm64 boots it under qemu-system-aarch64
-# (-M virt).  Console output goes to stdout and .cache/qemu/last/console.log.
+# benchmarks and for tests that need exact rtts.  When the guest idles, its
+# clock jumps to the next timer (sleep=off) instead of following the host's,
+# whose load would otherwise leak into every netem delay; so guest-time
+# deadlines must allow for the clock racing ahead while a file is read from
+# the host.  -r boots ROOT/boot/vmlinuz-KVER and shares ROOT as the guest's
+# root instead of / (a sid root, an unpacked arm64 one: scripts/kernel.sh);
+# -A arm64 boots it under qemu-system-aarch64 -M virt.  Console output goes
+# to stdout and .cache/qemu/last/console.log.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,14 +34,14 @@ usage() {
 	exit 2
 }
 
-while getopts "k:c:m:t:a:iIr:A:" opt; do
+while getopts "k:c:m:t:a:ir:A:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	c) cpus=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
-	i | I) icount=(-icount "shift=0,sleep=${TCPRTT_ICOUNT_SLEEP:-off}"); cpus=1 ;;
+	i) icount=(-icount "shift=0,sleep=${TCPRTT_ICOUNT_SLEEP:-off}"); cpus=1 ;;
 	r) root=$OPTARG ;;
 	A) arch=$OPTARG ;;
 	*) usage ;;
