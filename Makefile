@@ -9,11 +9,16 @@ DEPMOD ?= depmod
 SPARSE ?= sparse
 LINUX_SOURCE ?= $(CURDIR)/.cache/linux-source
 CHECKPATCH ?= $(LINUX_SOURCE)/scripts/checkpatch.pl
+DKMS ?= dkms
+DKMS_SOURCE ?= /usr/src
 
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
-SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt.h
+SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h
 USER_SOURCES := tests/tcprtt_load.c $(wildcard tools/*.c tools/*.h) tests/tools/unit.c
+# What DKMS needs to build the module: no tests, no tools.
+DKMS_FILES := Kbuild Makefile $(SOURCES)
+DKMS_DIR := $(DKMS_SOURCE)/tcprtt-$(VERSION)
 
 # Build tcprtt.ko for KVER (default: the running kernel) or KDIR.
 module:
@@ -23,15 +28,40 @@ module:
 debug:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_TCPRTT_DEBUG=y modules
 
+# Remove what the build made; DKMS runs this in a tree without tests/.
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean
-	@$(MAKE) -C tests clean
+	@if [ -d tests/claim ]; then $(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean; fi
+	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
 install: module
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	$(DEPMOD) -b "$(or $(DESTDIR),/)" -a $(KVER)
+
+# Copy the module's source to /usr/src/tcprtt-VERSION, with its version in
+# dkms.conf: what `dkms add tcprtt/VERSION` takes.
+# Print the files the module is built from, for debian/rules and the matrix.
+dkms-files:
+	@echo $(DKMS_FILES)
+
+dkms-source:
+	install -d $(DKMS_DIR)
+	install -m 0644 $(DKMS_FILES) $(DKMS_DIR)/
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf >$(DKMS_DIR)/dkms.conf
+
+# Add that source to DKMS, then build and install it for KVER.  DKMS builds
+# it again for every kernel installed later.  Running it again starts over.
+dkms-install:
+	$(DKMS) remove tcprtt/$(VERSION) --all >/dev/null 2>&1 || true
+	@$(MAKE) --no-print-directory dkms-source
+	$(DKMS) add tcprtt/$(VERSION)
+	$(DKMS) install -k $(KVER) tcprtt/$(VERSION)
+
+# Remove this version from DKMS, from every kernel, and its source.
+dkms-uninstall:
+	$(DKMS) remove tcprtt/$(VERSION) --all || true
+	rm -rf $(DKMS_DIR)
 
 # Print the version every part of tcprtt carries.
 version:
@@ -82,4 +112,10 @@ test:
 stress:
 	TCPRTT_STRESS=1 TCPRTT_CYCLES=100 TCPRTT_READ_SECONDS=60 tests/run.sh
 
-.PHONY: module debug clean install version style check test-modules demo test stress
+# Build with W=1 and run the guest suite on each kernel of the matrix
+# (tests/matrix.sh: Debian 12's 6.1 and 6.1 RT, 6.12, 7.x, 5.10, arm64 6.1).
+matrix:
+	tests/matrix.sh
+
+.PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
+	check test-modules demo test stress matrix

@@ -2,7 +2,8 @@
 /*
  * tcprtt - a log2 histogram of TCP smoothed round-trip times in
  * /proc/net/tcprtt, one per network namespace, fed by a kprobe on
- * tcp_rcv_established().  For hosts that cannot run eBPF tools.
+ * tcp_rcv_established() or by the tcp:tcp_probe tracepoint at its start.
+ * For hosts that cannot run eBPF tools.
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
@@ -15,6 +16,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/tcp.h>
+#include <trace/events/tcp.h>
 
 #include "tcprtt.h"
 
@@ -28,24 +30,55 @@
 static_assert(__builtin_types_compatible_p(typeof(tcp_rcv_established),
 					   void (struct sock *, struct sk_buff *)));
 
+/*
+ * Its first statement calls this tracepoint (4.16 and later) with the same
+ * socket.  Not exported: found by name among the kernel's tracepoints.
+ */
+#define TCPRTT_TRACEPOINT "tcp_probe"
+/* Newer kernels pass tcp_probe a const skb; Kbuild looks which this one does. */
+#ifdef TCPRTT_HAVE_TP_PROBE_CONST_SKB
+#define TCPRTT_TP_SKB_CONST const
+#else
+#define TCPRTT_TP_SKB_CONST
+#endif
+
+enum tcprtt_attach {
+	TCPRTT_ATTACH_KPROBE,
+	TCPRTT_ATTACH_TRACEPOINT,
+};
+
+static const char * const tcprtt_attach_names[] = {
+	[TCPRTT_ATTACH_KPROBE] = "kprobe",
+	[TCPRTT_ATTACH_TRACEPOINT] = "tracepoint",
+};
+
 struct tcprtt_net {
 	struct tcprtt_hist hist;
+	/* The per-address tables while group is set, else NULL. */
+	struct tcprtt_groups __rcu *groups;
+	struct tcprtt_groups *spare;	/* tables in a regroup */
+	struct net *net;		/* for the netns file's inode numbers */
 	struct list_head node;		/* in tcprtt.nets */
 };
 
 static struct {
+	enum tcprtt_attach attach;
 	struct kprobe kprobe;
+	struct tracepoint *tracepoint;
 	struct dentry *debugfs_dir;
 	struct dentry *debugfs_reset;
 	unsigned int net_id;
 	bool unit_ms;
-	/* Serialises reads, resets and unit changes; guards nets. */
+	enum tcprtt_group group;
+	unsigned int group_max;
+	/* Serialises reads, resets, unit and group changes; guards nets. */
 	struct mutex lock;
 	struct list_head nets;
 } tcprtt = {
 	.kprobe.symbol_name = TCPRTT_PROBED_FUNCTION,
 	.lock = __MUTEX_INITIALIZER(tcprtt.lock),
 	.nets = LIST_HEAD_INIT(tcprtt.nets),
+	.group_max = 64,
 };
 
 static void tcprtt_reset_all_locked(void)
@@ -53,8 +86,15 @@ static void tcprtt_reset_all_locked(void)
 	struct tcprtt_net *tn;
 
 	lockdep_assert_held(&tcprtt.lock);
-	list_for_each_entry(tn, &tcprtt.nets, node)
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		struct tcprtt_groups *g;
+
 		tcprtt_hist_reset(&tn->hist);
+		g = rcu_dereference_protected(tn->groups,
+					      lockdep_is_held(&tcprtt.lock));
+		if (g)
+			tcprtt_groups_reset(g);
+	}
 }
 
 static int tcprtt_unit_set(const char *val, const struct kernel_param *kp)
@@ -91,22 +131,155 @@ static const struct kernel_param_ops tcprtt_unit_ops = {
 module_param_cb(unit, &tcprtt_unit_ops, NULL, 0644);
 MODULE_PARM_DESC(unit, "Row unit: us (default) or ms; a change zeroes the counters");
 
+/*
+ * net_generic() less the rcu_read_lock() it takes itself, for callers that
+ * run with preemption disabled: the same lookup since 4.11.
+ */
+static struct tcprtt_net *tcprtt_net_sched(const struct net *net)
+{
+	return rcu_dereference_sched(net->gen)->ptr[tcprtt.net_id];
+}
+
+/*
+ * Fresh, empty per-address tables for every namespace, or none: the old
+ * ones are freed once no probe can be counting into them.
+ */
+static int tcprtt_regroup_locked(enum tcprtt_group group, unsigned int nr)
+{
+	struct tcprtt_net *tn;
+	int err = -ENOMEM;
+
+	lockdep_assert_held(&tcprtt.lock);
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		if (group == TCPRTT_GROUP_NONE)
+			break;
+		tn->spare = tcprtt_groups_alloc(group, nr);
+		if (!tn->spare)
+			goto err_alloc;
+	}
+	/* The tables carry their own mode: either order is consistent. */
+	err = tcprtt_scope_set_group(group);
+	if (err)
+		goto err_alloc;
+	list_for_each_entry(tn, &tcprtt.nets, node)
+		tn->spare = rcu_replace_pointer(tn->groups, tn->spare,
+						lockdep_is_held(&tcprtt.lock));
+	tcprtt.group = group;
+	tcprtt.group_max = nr;
+	synchronize_rcu();
+	err = 0;
+err_alloc:
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		tcprtt_groups_free(tn->spare);
+		tn->spare = NULL;
+	}
+	return err;
+}
+
+static int tcprtt_group_set(const char *val, const struct kernel_param *kp)
+{
+	enum tcprtt_group group;
+	int err = 0;
+
+	if (sysfs_streq(val, "none"))
+		group = TCPRTT_GROUP_NONE;
+	else if (sysfs_streq(val, "laddr"))
+		group = TCPRTT_GROUP_LADDR;
+	else if (sysfs_streq(val, "raddr"))
+		group = TCPRTT_GROUP_RADDR;
+	else
+		return -EINVAL;
+
+	mutex_lock(&tcprtt.lock);
+	if (group != tcprtt.group)
+		err = tcprtt_regroup_locked(group, tcprtt.group_max);
+	mutex_unlock(&tcprtt.lock);
+	return err;
+}
+
+static int tcprtt_group_get(char *buf, const struct kernel_param *kp)
+{
+	static const char *const names[] = {
+		[TCPRTT_GROUP_NONE] = "none",
+		[TCPRTT_GROUP_LADDR] = "laddr",
+		[TCPRTT_GROUP_RADDR] = "raddr",
+	};
+
+	return sysfs_emit(buf, "%s\n", names[READ_ONCE(tcprtt.group)]);
+}
+
+static const struct kernel_param_ops tcprtt_group_ops = {
+	.set = tcprtt_group_set,
+	.get = tcprtt_group_get,
+};
+
+module_param_cb(group, &tcprtt_group_ops, NULL, 0644);
+MODULE_PARM_DESC(group, "Per-address tables: none (default), laddr or raddr; a change zeroes them");
+
+static int tcprtt_group_max_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int nr;
+	int err = 0;
+
+	if (kstrtouint(val, 10, &nr) || !nr || nr > TCPRTT_GROUP_MAX_LIMIT)
+		return -EINVAL;
+
+	mutex_lock(&tcprtt.lock);
+	if (tcprtt.group == TCPRTT_GROUP_NONE)
+		tcprtt.group_max = nr;
+	else if (nr != tcprtt.group_max)
+		err = tcprtt_regroup_locked(tcprtt.group, nr);
+	mutex_unlock(&tcprtt.lock);
+	return err;
+}
+
+static int tcprtt_group_max_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(tcprtt.group_max));
+}
+
+static const struct kernel_param_ops tcprtt_group_max_ops = {
+	.set = tcprtt_group_max_set,
+	.get = tcprtt_group_max_get,
+};
+
+module_param_cb(group_max, &tcprtt_group_max_ops, NULL, 0644);
+MODULE_PARM_DESC(group_max, "Addresses with a table of their own, 1-128 (default 64); the rest go to \"other\"");
+
+/*
+ * Both probes call this with preemption disabled, which makes it an RCU
+ * read-side critical section (every synchronize_rcu() waits for it): the
+ * pernet pre_exit below relies on that.  rcu_read_lock() here, or in
+ * net_generic(), would cost two out-of-line calls per hit on PREEMPT_RCU
+ * kernels, a quarter of the tracepoint mode's whole cost.
+ */
 static void tcprtt_count(const struct sock *sk)
 {
 	struct tcprtt_counts __percpu *counts;
+	const struct tcprtt_scope *scope;
+	struct tcprtt_groups *groups;
 	struct tcprtt_net *tn;
+	bool unit_ms;
 	u32 rtt_us;
 
-	rcu_read_lock();
-	tn = net_generic(sock_net(sk), tcprtt.net_id);
+	tn = tcprtt_net_sched(sock_net(sk));
 	/* NULL before our pernet init has run and once the netns is dying. */
 	counts = tn ? READ_ONCE(tn->hist.active) : NULL;
-	if (counts) {
-		/* The kernel keeps srtt_us scaled by 8. */
-		rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
-		tcprtt_hist_add(counts, rtt_us, READ_ONCE(tcprtt.unit_ms));
+	if (!counts)
+		return;
+	/* NULL unless a filter or grouping is set: the common case. */
+	scope = rcu_dereference_sched(tcprtt_scope);
+	if (scope && !tcprtt_scope_match(scope, sk))
+		return;
+	/* The kernel keeps srtt_us scaled by 8. */
+	rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
+	unit_ms = READ_ONCE(tcprtt.unit_ms);
+	tcprtt_hist_add(counts, rtt_us, unit_ms);
+	if (scope && scope->group != TCPRTT_GROUP_NONE) {
+		groups = rcu_dereference_sched(tn->groups);
+		if (groups)
+			tcprtt_groups_add(groups, sk, rtt_us, unit_ms);
 	}
-	rcu_read_unlock();
 }
 
 static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
@@ -115,21 +288,140 @@ static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * A direct call from the tracepoint site, with no registers saved: the
+ * cheaper of the two ways in.
+ */
+static void tcprtt_tracepoint_probe(void *data, struct sock *sk,
+				    TCPRTT_TP_SKB_CONST struct sk_buff *skb)
+{
+	tcprtt_count(sk);
+}
+
+/* Read once, at load: the probe cannot move while it is attached. */
+static int tcprtt_attach_set(const char *val, const struct kernel_param *kp)
+{
+	int attach = sysfs_match_string(tcprtt_attach_names, val);
+
+	if (attach < 0)
+		return -EINVAL;
+	tcprtt.attach = attach;
+	return 0;
+}
+
+static int tcprtt_attach_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", tcprtt_attach_names[tcprtt.attach]);
+}
+
+static const struct kernel_param_ops tcprtt_attach_ops = {
+	.set = tcprtt_attach_set,
+	.get = tcprtt_attach_get,
+};
+
+module_param_cb(attach, &tcprtt_attach_ops, NULL, 0444);
+MODULE_PARM_DESC(attach,
+		 "Load time only: kprobe (default) or tracepoint (tcp:" TCPRTT_TRACEPOINT ")");
+
+static void tcprtt_find_tracepoint(struct tracepoint *tp, void *priv)
+{
+	struct tracepoint **found = priv;
+
+	if (!strcmp(tp->name, TCPRTT_TRACEPOINT))
+		*found = tp;
+}
+
+static int tcprtt_probe_register(void)
+{
+	int err;
+
+	if (tcprtt.attach == TCPRTT_ATTACH_KPROBE) {
+		tcprtt.kprobe.pre_handler = tcprtt_kprobe_pre;
+		err = register_kprobe(&tcprtt.kprobe);
+		if (err)
+			pr_err("cannot register kprobe on %s: %d\n",
+			       TCPRTT_PROBED_FUNCTION, err);
+		return err;
+	}
+
+	/* Breaks the build if the tracepoint's arguments ever change. */
+	check_trace_callback_type_tcp_probe(tcprtt_tracepoint_probe);
+	for_each_kernel_tracepoint(tcprtt_find_tracepoint, &tcprtt.tracepoint);
+	if (!tcprtt.tracepoint) {
+		/* Never a silent fallback: the user asked for this mode. */
+		pr_err("attach=tracepoint: this kernel has no tracepoint tcp:%s; load with attach=kprobe\n",
+		       TCPRTT_TRACEPOINT);
+		return -ENOENT;
+	}
+	err = tracepoint_probe_register(tcprtt.tracepoint,
+					tcprtt_tracepoint_probe, NULL);
+	if (err)
+		pr_err("cannot register a probe on tracepoint tcp:%s: %d\n",
+		       TCPRTT_TRACEPOINT, err);
+	return err;
+}
+
+/* Returns only once no handler runs any more. */
+static void tcprtt_probe_unregister(void)
+{
+	if (tcprtt.attach == TCPRTT_ATTACH_KPROBE) {
+		unregister_kprobe(&tcprtt.kprobe);
+		return;
+	}
+	tracepoint_probe_unregister(tcprtt.tracepoint, tcprtt_tracepoint_probe,
+				    NULL);
+	tracepoint_synchronize_unregister();
+}
+
 static int tcprtt_proc_show(struct seq_file *seq, void *v)
 {
 	struct tcprtt_net *tn = net_generic(seq_file_single_net(seq),
 					    tcprtt.net_id);
+	struct tcprtt_groups_snap *snap = NULL;
 	struct tcprtt_counts counts;
+	struct tcprtt_groups *g;
 	bool unit_ms;
 
 	mutex_lock(&tcprtt.lock);
 	tcprtt_hist_read(&tn->hist, &counts);
 	unit_ms = tcprtt.unit_ms;
+	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt.lock));
+	if (g)
+		snap = tcprtt_groups_snapshot(g);
 	mutex_unlock(&tcprtt.lock);
+	if (g && !snap)
+		return -ENOMEM;
 
 	tcprtt_hist_show(seq, &counts, unit_ms);
+	tcprtt_scope_show(seq);
+	if (snap) {
+		tcprtt_groups_show(seq, snap, unit_ms);
+		kvfree(snap);
+	}
 	return 0;
 }
+
+/*
+ * Every namespace's table, for the printer's --all-netns in the initial
+ * namespace: "netns INODE", the table and its summary, a blank line.
+ * In debugfs, so root of the initial namespace only.
+ */
+static int tcprtt_netns_show(struct seq_file *seq, void *v)
+{
+	struct tcprtt_counts counts;
+	struct tcprtt_net *tn;
+
+	mutex_lock(&tcprtt.lock);
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		tcprtt_hist_read(&tn->hist, &counts);
+		seq_printf(seq, "netns %u\n", tn->net->ns.inum);
+		tcprtt_hist_show(seq, &counts, tcprtt.unit_ms);
+		seq_putc(seq, '\n');
+	}
+	mutex_unlock(&tcprtt.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tcprtt_netns);
 
 /* Exactly "1", with or without a newline, asks for a reset. */
 static bool tcprtt_is_reset_request(const char *buf, size_t len)
@@ -199,7 +491,20 @@ static int __net_init tcprtt_net_init(struct net *net)
 		return -ENOMEM;
 	}
 
+	tn->net = net;
 	mutex_lock(&tcprtt.lock);
+	if (tcprtt.group != TCPRTT_GROUP_NONE) {
+		struct tcprtt_groups *g;
+
+		g = tcprtt_groups_alloc(tcprtt.group, tcprtt.group_max);
+		if (!g) {
+			mutex_unlock(&tcprtt.lock);
+			remove_proc_entry("tcprtt", net->proc_net);
+			tcprtt_hist_free(&tn->hist);
+			return -ENOMEM;
+		}
+		rcu_assign_pointer(tn->groups, g);
+	}
 	list_add(&tn->node, &tcprtt.nets);
 	mutex_unlock(&tcprtt.lock);
 	return 0;
@@ -217,11 +522,16 @@ static void __net_exit tcprtt_net_exit(struct net *net)
 {
 	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
 
+	struct tcprtt_groups *g;
+
 	mutex_lock(&tcprtt.lock);
 	list_del(&tn->node);
+	g = rcu_replace_pointer(tn->groups, NULL,
+				lockdep_is_held(&tcprtt.lock));
 	mutex_unlock(&tcprtt.lock);
 
 	remove_proc_entry("tcprtt", net->proc_net);
+	tcprtt_groups_free(g);
 	tcprtt_hist_free(&tn->hist);
 }
 
@@ -236,6 +546,10 @@ static struct pernet_operations tcprtt_net_ops = {
 static int __init tcprtt_init(void)
 {
 	int err;
+
+	err = tcprtt_scope_init();
+	if (err)
+		return err;
 
 	err = register_pernet_subsys(&tcprtt_net_ops);
 	if (err) {
@@ -260,37 +574,44 @@ static int __init tcprtt_init(void)
 		goto err_debugfs_reset;
 	}
 
-	/* Last: from here on the handler runs, and everything it uses exists. */
-	tcprtt.kprobe.pre_handler = tcprtt_kprobe_pre;
-	err = register_kprobe(&tcprtt.kprobe);
-	if (err) {
-		pr_err("cannot register kprobe on %s: %d\n",
-		       TCPRTT_PROBED_FUNCTION, err);
-		goto err_kprobe;
-	}
+	/* Optional: without it only --all-netns is missing. */
+	debugfs_create_file("netns", 0400, tcprtt.debugfs_dir, NULL,
+			    &tcprtt_netns_fops);
 
-	pr_info("version %s loaded, kprobe on %s%s\n", TCPRTT_VERSION,
-		TCPRTT_PROBED_FUNCTION,
-		tcprtt.kprobe.flags & KPROBE_FLAG_FTRACE ? " (ftrace-based)" : "");
+	/* Last: from here on the handler runs, and everything it uses exists. */
+	err = tcprtt_probe_register();
+	if (err)
+		goto err_probe;
+
+	if (tcprtt.attach == TCPRTT_ATTACH_KPROBE)
+		pr_info("version %s loaded, kprobe on %s%s\n", TCPRTT_VERSION,
+			TCPRTT_PROBED_FUNCTION,
+			tcprtt.kprobe.flags & KPROBE_FLAG_FTRACE ?
+			" (ftrace-based)" : "");
+	else
+		pr_info("version %s loaded, tracepoint tcp:%s in %s\n",
+			TCPRTT_VERSION, TCPRTT_TRACEPOINT,
+			TCPRTT_PROBED_FUNCTION);
 	return 0;
 
-err_kprobe:
+err_probe:
 	debugfs_remove(tcprtt.debugfs_reset);
 err_debugfs_reset:
 	debugfs_remove(tcprtt.debugfs_dir);
 err_debugfs_dir:
 	unregister_pernet_subsys(&tcprtt_net_ops);
 err_pernet:
+	tcprtt_scope_exit();
 	return err;
 }
 
 static void __exit tcprtt_exit(void)
 {
-	/* Returns only once no handler runs any more. */
-	unregister_kprobe(&tcprtt.kprobe);
+	tcprtt_probe_unregister();
 	debugfs_remove(tcprtt.debugfs_reset);
 	debugfs_remove(tcprtt.debugfs_dir);
 	unregister_pernet_subsys(&tcprtt_net_ops);
+	tcprtt_scope_exit();
 }
 
 module_init(tcprtt_init);

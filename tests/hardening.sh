@@ -56,12 +56,21 @@ BAD_INPUT=(
 	"b'\\x00'" "b'\\xff\\xfe'" "b'\\x01'" "b'\\x001'" "b'\\n'" "b' '"
 )
 
+# expect_rejected FILE DATA...: every write fails with EINVAL, or with
+# EACCES where the file is read-only (a load-time parameter such as attach).
 expect_rejected() {
-	local file=$1 data
+	local file=$1 data errno=EINVAL
 
 	shift
+	[ "$(stat -c %a "$file")" != 444 ] || errno=EACCES
 	for data in "$@"; do
-		expect_eq "write of $data to $file" EINVAL "$(write_file "$file" "$data")"
+		# The kernel hands a parameter its value as a C string: a write
+		# that starts with NUL arrives as "", which clears an address
+		# filter legitimately (the value is checked unchanged after).
+		case $file:$data in
+		*/laddr:"b'\\x00"* | */raddr:"b'\\x00"*) continue ;;
+		esac
+		expect_eq "write of $data to $file" $errno "$(write_file "$file" "$data")"
 	done
 }
 

@@ -10,7 +10,7 @@ KSFT_SKIP=4
 
 TCPRTT_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TCPRTT_KO=${TCPRTT_KO:-$TCPRTT_SRC/tcprtt.ko}
-TCPRTT_LOAD=$TCPRTT_SRC/tests/tcprtt_load
+TCPRTT_LOAD=${TCPRTT_LOAD:-$TCPRTT_SRC/tests/tcprtt_load}
 TCPRTT_OUT=${TCPRTT_OUT:-/run/tcprtt/out}
 RESET=/sys/kernel/debug/tcprtt/reset
 
@@ -159,7 +159,8 @@ start_server() {
 	local out=/tmp/tcprtt-server-$$-$1
 
 	ip netns exec "$SRV" taskset -c 0 "$TCPRTT_LOAD" server "$1" $PORT >"$out" 2>&1 &
-	wait_until 10 grep -q listening "$out" || fail "server on $1 did not start"
+	# Generous: an instruction-counted clock races ahead while files load.
+	wait_until 600 grep -q listening "$out" || fail "server on $1 did not start"
 }
 
 # client ADDR ARGS...: request/response from $CLI, on the server's CPU,

@@ -25,8 +25,8 @@ shift $((OPTIND - 1))
 # -i), so host load adds no jitter to the rows' rtts.  Lockdown cannot be
 # lowered: security.sh has a guest of its own.
 guests=(
-	"i rows.sh tools.sh"
-	"2 tcprtt.sh hardening.sh"
+	"i rows.sh tools.sh attach.sh"
+	"2 tcprtt.sh scope.sh hardening.sh"
 	"8 TCPRTT_TESTS=totals hardening.sh"
 	"2 -a debugfs=off TCPRTT_TESTS=load_fail_debugfs hardening.sh"
 	"2 security.sh"

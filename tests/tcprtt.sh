@@ -4,16 +4,21 @@
 # The module's own tests: the /proc format, reset, monotonic counts, and
 # load/unload under traffic.
 # Runs inside the guest, as root; prints KTAP.
+#
+# TESTS="format_idle reset" (or format_idle,reset, which survives vm.sh's
+# command line) runs only those tests; TCPRTT_KO and TCPRTT_LOAD
+# name another module or test program (another kernel's, another arch's).
 source "$(dirname "$0")/lib.sh"
 
-TESTS="
+TESTS=${TESTS:-"
 	format_idle
 	load_message
 	reset
 	reset_rejects
 	monotonic
 	load_cycles
-"
+"}
+TESTS=${TESTS//,/ }
 
 setup() {
 	setup_two_hosts

@@ -420,7 +420,7 @@ static void test_future(void)
 	char *text = proc_text(&h), *more;
 
 	EXPECT(asprintf(&more, "%sfamily inet6\nrport 443\n\n"
-			"Remote Address = 2001:db8::2\nanything\n", text) > 0,
+			"Future Block = 2001:db8::2\nanything\n", text) > 0,
 	       "asprintf");
 	EXPECT(!tcprtt_parse(more, strlen(more), &snap, &err), "line %u: %s",
 	       err.line, err.msg);
