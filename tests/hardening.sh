@@ -35,6 +35,8 @@ debugfs_off() {
 }
 
 setup() {
+	# Which debug options (slub_debug=...) this run had.
+	echo "# kernel command line: $(cat /proc/cmdline)"
 	# With debugfs off the module cannot load: that is what is tested there.
 	debugfs_off || tcprtt_load_module
 	setup_netns

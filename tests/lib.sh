@@ -190,7 +190,7 @@ write_file() {
 # dmesg_check SINCE_LINE: no WARNING, BUG, Oops or lockdep report since then.
 dmesg_bad() {
 	dmesg | tail -n +"$(($1 + 1))" |
-		grep -E 'WARNING:|BUG:|Oops|general protection|lockdep|possible circular locking|UBSAN|KASAN|Call Trace:'
+		grep -E 'WARNING:|\bBUG[: ]|Redzone|Poison overwritten|Oops|general protection|lockdep|possible circular locking|UBSAN|KASAN|Call Trace:'
 }
 
 # An EXIT trap: end the background jobs of a test, keep its exit status.
