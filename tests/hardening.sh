@@ -14,8 +14,8 @@ CYCLES=${TCPRTT_CYCLES:-20}
 READERS=${TCPRTT_READERS:-10}
 READ_SECONDS=${TCPRTT_READ_SECONDS:-15}
 REQUESTS=${TCPRTT_REQUESTS:-2000}
-CLAIM_KO=$TCPRTT_SRC/tests/claim/tcprtt_claim.ko
-MISSING_KO=$TCPRTT_SRC/.cache/probe-missing/tcprtt.ko
+CLAIM_KO=${TCPRTT_CLAIM_KO:-$TCPRTT_SRC/tests/claim/tcprtt_claim.ko}
+MISSING_KO=${TCPRTT_MISSING_KO:-$TCPRTT_SRC/.cache/probe-missing/tcprtt.ko}
 PARAMS=/sys/module/tcprtt/parameters
 TRACING=/sys/kernel/tracing
 
