@@ -7,13 +7,14 @@
 #
 #   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i] -- COMMAND
 #
-# -i counts guest time in executed instructions (one CPU, -icount), for
-# benchmarks.  Console output goes to stdout and .cache/qemu/last/console.log.
+# -i counts guest time in executed instructions (-icount; one CPU unless -c
+# says otherwise), for benchmarks.  Console output goes to stdout and
+# .cache/qemu/last/console.log.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 kver=${KVER:-}
-cpus=2
+cpus=
 mem=2048
 timeout=1800
 append=
@@ -31,13 +32,14 @@ while getopts "k:c:m:t:a:i" opt; do
 	m) mem=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
-	i) icount=(-icount shift=0,sleep=on); cpus=1 ;;
+	i) icount=(-icount shift=0,sleep=on) ;;
 	*) usage ;;
 	esac
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || usage
 [ -n "$kver" ] || kver=$("$src/scripts/guest-kver.sh")
+[ -n "$cpus" ] || cpus=$(( ${#icount[@]} ? 1 : 2 ))
 
 cache=$src/.cache/qemu
 mkdir -p "$cache"
