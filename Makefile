@@ -25,6 +25,7 @@ debug:
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	@$(MAKE) -C tests clean
+	@$(MAKE) -C bench clean
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
 install: module
@@ -38,7 +39,7 @@ version:
 # checkpatch.pl --strict: no errors, no warnings, on every source file.
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --strict --no-tree --terse --show-types -f \
-		$(SOURCES) tests/tcprtt_load.c
+		$(SOURCES) tests/tcprtt_load.c bench/tcprtt_bench.c
 
 # W=1 and sparse (C=2): each must print no warning at all.
 check: style
@@ -61,4 +62,8 @@ demo:
 test:
 	tests/run.sh
 
-.PHONY: module debug clean install version style check demo test
+# The per-hit cost benchmark and its targets (bench/README.md).
+bench:
+	bench/run.sh
+
+.PHONY: module debug clean install version style check demo test bench
