@@ -15,7 +15,8 @@ DKMS_SOURCE ?= /usr/src
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
 SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h
-USER_SOURCES := tests/tcprtt_load.c $(wildcard tools/*.c tools/*.h) tests/tools/unit.c
+USER_SOURCES := tests/tcprtt_load.c bench/tcprtt_bench.c $(wildcard tools/*.c tools/*.h) \
+	tests/tools/unit.c
 # What DKMS needs to build the module: no tests, no tools.
 DKMS_FILES := Kbuild Makefile $(SOURCES)
 DKMS_DIR := $(DKMS_SOURCE)/tcprtt-$(VERSION)
@@ -33,6 +34,7 @@ clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	@if [ -d tests/claim ]; then $(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean; fi
 	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
+	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
 install: module
@@ -117,5 +119,9 @@ stress:
 matrix:
 	tests/matrix.sh
 
+# The per-hit cost benchmark and its targets (bench/README.md).
+bench:
+	bench/run.sh
+
 .PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
-	check test-modules demo test stress matrix
+	check test-modules demo test stress matrix bench
