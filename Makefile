@@ -9,10 +9,17 @@ DEPMOD ?= depmod
 SPARSE ?= sparse
 LINUX_SOURCE ?= $(CURDIR)/.cache/linux-source
 CHECKPATCH ?= $(LINUX_SOURCE)/scripts/checkpatch.pl
+DKMS ?= dkms
+DKMS_SOURCE ?= /usr/src
 
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
-SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt.h
+SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h
+USER_SOURCES := tests/tcprtt_load.c $(wildcard tools/*.c tools/*.h) tests/tools/unit.c \
+	bench/tcprtt_bench.c
+# What DKMS needs to build the module: no tests, no tools.
+DKMS_FILES := Kbuild Makefile $(SOURCES)
+DKMS_DIR := $(DKMS_SOURCE)/tcprtt-$(VERSION)
 
 # Build tcprtt.ko for KVER (default: the running kernel) or KDIR.
 module:
@@ -22,24 +29,55 @@ module:
 debug:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_TCPRTT_DEBUG=y modules
 
+# Remove what the build made; DKMS runs this in a tree without tests/.
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	@$(MAKE) -C tests clean
-	@$(MAKE) -C bench clean
+	@if [ -d tests/claim ]; then $(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean; fi
+	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
+	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
 install: module
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	$(DEPMOD) -b "$(or $(DESTDIR),/)" -a $(KVER)
 
+# Copy the module's source to /usr/src/tcprtt-VERSION, with its version in
+# dkms.conf: what `dkms add tcprtt/VERSION` takes.
+# Print the files the module is built from, for debian/rules and the matrix.
+dkms-files:
+	@echo $(DKMS_FILES)
+
+dkms-source:
+	install -d $(DKMS_DIR)
+	install -m 0644 $(DKMS_FILES) $(DKMS_DIR)/
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf >$(DKMS_DIR)/dkms.conf
+
+# Add that source to DKMS, then build and install it for KVER.  DKMS builds
+# it again for every kernel installed later.  Running it again starts over.
+dkms-install:
+	$(DKMS) remove tcprtt/$(VERSION) --all >/dev/null 2>&1 || true
+	@$(MAKE) --no-print-directory dkms-source
+	$(DKMS) add tcprtt/$(VERSION)
+	$(DKMS) install -k $(KVER) tcprtt/$(VERSION)
+
+# Remove this version from DKMS, from every kernel, and its source.
+dkms-uninstall:
+	$(DKMS) remove tcprtt/$(VERSION) --all || true
+	rm -rf $(DKMS_DIR)
+
 # Print the version every part of tcprtt carries.
 version:
 	@echo $(VERSION)
 
 # checkpatch.pl --strict: no errors, no warnings, on every source file.
+# Userspace C defines the kernel's __printf() for itself: that definition is
+# the one place the raw attribute must be spelled out.  libFuzzer's entry
+# point has the CamelCase name libFuzzer calls.
 style: $(CHECKPATCH)
+	$(CHECKPATCH) --strict --no-tree --terse --show-types -f $(SOURCES) \
+		tests/claim/tcprtt_claim.c
 	$(CHECKPATCH) --strict --no-tree --terse --show-types -f \
-		$(SOURCES) tests/tcprtt_load.c bench/tcprtt_bench.c
+		--ignore PREFER_DEFINED_ATTRIBUTE_MACRO,CAMELCASE $(USER_SOURCES)
 
 # W=1 and sparse (C=2): each must print no warning at all.
 check: style
@@ -54,6 +92,16 @@ check: style
 $(CHECKPATCH):
 	scripts/linux-source.sh $(LINUX_SOURCE)
 
+# Modules only the guest tests load: a hook that claims tcp_rcv_established,
+# and a copy of tcprtt whose probed function does not exist.
+MISSING := $(CURDIR)/.cache/probe-missing
+test-modules:
+	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim modules
+	@mkdir -p $(MISSING)
+	@cp Kbuild $(SOURCES) $(MISSING)/
+	@echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>$(MISSING)/Kbuild
+	@$(MAKE) -C $(KDIR) M=$(MISSING) modules
+
 # Replay the reference guide in a QEMU guest: idle, traffic, netem delay.
 demo:
 	tests/demo.sh
@@ -62,8 +110,18 @@ demo:
 test:
 	tests/run.sh
 
+# The suite with the issue's stress counts, plus a guest with slub_debug=FZPU.
+stress:
+	TCPRTT_STRESS=1 TCPRTT_CYCLES=100 TCPRTT_READ_SECONDS=60 tests/run.sh
+
+# Build with W=1 and run the guest suite on each kernel of the matrix
+# (tests/matrix.sh: Debian 12's 6.1 and 6.1 RT, 6.12, 7.x, 5.10, arm64 6.1).
+matrix:
+	tests/matrix.sh
+
 # The per-hit cost benchmark and its targets (bench/README.md).
 bench:
 	bench/run.sh
 
-.PHONY: module debug clean install version style check demo test bench
+.PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
+	check test-modules demo test stress matrix bench

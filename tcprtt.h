@@ -47,10 +47,14 @@ static inline __u64 tcprtt_row_high(unsigned int row)
 }
 
 #ifdef __KERNEL__
+#include <linux/in6.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 
 struct seq_file;
+struct sock;
 
 /* What one CPU has counted; the module keeps one per CPU per namespace. */
 struct tcprtt_counts {
@@ -78,11 +82,86 @@ static inline void tcprtt_hist_add(struct tcprtt_counts __percpu *counts,
 	this_cpu_add(counts->sum_us, rtt_us);
 }
 
+/* The per-address tables: tcprtt_scope.c. */
+enum tcprtt_group {
+	TCPRTT_GROUP_NONE,
+	TCPRTT_GROUP_LADDR,
+	TCPRTT_GROUP_RADDR,
+};
+
+/*
+ * The filters and the grouping switch, published as one immutable object
+ * through an RCU pointer: NULL when nothing is set, so the probe pays one
+ * load for all of it.
+ */
+struct tcprtt_scope {
+	struct rcu_head rcu;
+	u16 lport, rport;		/* host order; 0 = any */
+	u16 family;			/* AF_INET, AF_INET6; 0 = any */
+	bool has_laddr, has_raddr;
+	enum tcprtt_group group;
+	struct in6_addr laddr, raddr;	/* IPv4 as ::ffff:a.b.c.d */
+};
+
+struct tcprtt_slot {
+	struct in6_addr addr;
+	unsigned long state;		/* TCPRTT_SLOT_* */
+};
+
+/* One namespace's per-address tables; replaced whole, never resized. */
+struct tcprtt_groups {
+	struct rcu_head rcu;
+	enum tcprtt_group group;
+	unsigned int nr;		/* address slots; counts[nr] is "other" */
+	u32 seed;
+	/* nr + 1 counters per CPU, and their totals at the last reset. */
+	struct tcprtt_counts __percpu *counts;
+	struct tcprtt_counts *zero;
+	struct tcprtt_slot slots[];
+};
+
+#define TCPRTT_GROUP_MAX_LIMIT 128
+
+extern struct tcprtt_scope __rcu *tcprtt_scope;
+
+bool tcprtt_scope_match(const struct tcprtt_scope *scope,
+			const struct sock *sk);
+void tcprtt_groups_add(struct tcprtt_groups *g, const struct sock *sk,
+		       u32 rtt_us, bool unit_ms);
+struct tcprtt_groups *tcprtt_groups_alloc(enum tcprtt_group group,
+					  unsigned int nr);
+void tcprtt_groups_free(struct tcprtt_groups *g);
+void tcprtt_groups_reset(struct tcprtt_groups *g);
+
+/* What one read of a namespace's per-address tables saw. */
+struct tcprtt_group_entry {
+	struct in6_addr addr;
+	struct tcprtt_counts counts;
+};
+
+struct tcprtt_groups_snap {
+	enum tcprtt_group group;
+	unsigned int nr;		/* entries; the last one is "other" */
+	struct tcprtt_group_entry e[];
+};
+
+struct tcprtt_groups_snap *tcprtt_groups_snapshot(const struct tcprtt_groups *g);
+void tcprtt_groups_show(struct seq_file *seq,
+			const struct tcprtt_groups_snap *snap, bool unit_ms);
+void tcprtt_scope_show(struct seq_file *seq);
+int tcprtt_scope_set_group(enum tcprtt_group group);
+int tcprtt_scope_init(void);
+void tcprtt_scope_exit(void);
+
+void tcprtt_counts_sum(const struct tcprtt_counts __percpu *pc,
+		       struct tcprtt_counts *out);
 int tcprtt_hist_init(struct tcprtt_hist *hist);
 void tcprtt_hist_free(struct tcprtt_hist *hist);
 void tcprtt_hist_read(const struct tcprtt_hist *hist,
 		      struct tcprtt_counts *out);
 void tcprtt_hist_reset(struct tcprtt_hist *hist);
+void tcprtt_hist_show_table(struct seq_file *seq,
+			    const struct tcprtt_counts *counts, bool unit_ms);
 void tcprtt_hist_show(struct seq_file *seq, const struct tcprtt_counts *counts,
 		      bool unit_ms);
 #endif /* __KERNEL__ */

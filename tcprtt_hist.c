@@ -35,21 +35,27 @@ void tcprtt_hist_free(struct tcprtt_hist *hist)
 	hist->percpu = NULL;
 }
 
-/* Sum of every CPU's counters since the histogram was created. */
-static void tcprtt_hist_read_raw(const struct tcprtt_hist *hist,
-				 struct tcprtt_counts *out)
+/* Sum of every CPU's counters since they were allocated. */
+void tcprtt_counts_sum(const struct tcprtt_counts __percpu *pc,
+		       struct tcprtt_counts *out)
 {
 	unsigned int row;
 	int cpu;
 
 	memset(out, 0, sizeof(*out));
 	for_each_possible_cpu(cpu) {
-		const struct tcprtt_counts *c = per_cpu_ptr(hist->percpu, cpu);
+		const struct tcprtt_counts *c = per_cpu_ptr(pc, cpu);
 
 		for (row = 0; row < TCPRTT_ROWS; row++)
 			out->rows[row] += READ_ONCE(c->rows[row]);
 		out->sum_us += READ_ONCE(c->sum_us);
 	}
+}
+
+static void tcprtt_hist_read_raw(const struct tcprtt_hist *hist,
+				 struct tcprtt_counts *out)
+{
+	tcprtt_counts_sum(hist->percpu, out);
 }
 
 /*
@@ -78,16 +84,15 @@ void tcprtt_hist_reset(struct tcprtt_hist *hist)
 static const char tcprtt_stars[TCPRTT_BAR_WIDTH + 1] =
 	"****************************************";
 
-void tcprtt_hist_show(struct seq_file *seq, const struct tcprtt_counts *counts,
-		      bool unit_ms)
+/* "latency", the column header and the rows. */
+void tcprtt_hist_show_table(struct seq_file *seq,
+			    const struct tcprtt_counts *counts, bool unit_ms)
 {
-	u64 samples = 0, max = 0;
 	unsigned int row;
+	u64 max = 0;
 
-	for (row = 0; row < TCPRTT_ROWS; row++) {
-		samples += counts->rows[row];
+	for (row = 0; row < TCPRTT_ROWS; row++)
 		max = max(max, counts->rows[row]);
-	}
 
 	seq_puts(seq, "latency\n");
 	seq_printf(seq, "        %s              : count    distribution\n",
@@ -103,6 +108,18 @@ void tcprtt_hist_show(struct seq_file *seq, const struct tcprtt_counts *counts,
 			   tcprtt_row_low(row), tcprtt_row_high(row), count,
 			   stars, tcprtt_stars, TCPRTT_BAR_WIDTH - stars, "");
 	}
+}
+
+/* The table, a blank line and the summary. */
+void tcprtt_hist_show(struct seq_file *seq, const struct tcprtt_counts *counts,
+		      bool unit_ms)
+{
+	u64 samples = 0;
+	unsigned int row;
+
+	for (row = 0; row < TCPRTT_ROWS; row++)
+		samples += counts->rows[row];
+	tcprtt_hist_show_table(seq, counts, unit_ms);
 
 	seq_printf(seq, "\nunit %s\nsamples %llu\nsum_us %llu\n",
 		   unit_ms ? "ms" : "us", samples, counts->sum_us);

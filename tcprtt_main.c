@@ -5,6 +5,7 @@
  * tcp_rcv_established() or by the tcp:tcp_probe tracepoint at its start.
  * For hosts that cannot run eBPF tools.
  */
+#include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -19,8 +20,13 @@
 
 #include "tcprtt.h"
 
-/* The probe reads its socket as the first argument of this function. */
+/*
+ * The probe reads its socket as the first argument of this function.  The
+ * load failure tests build a copy that names a missing one.
+ */
+#ifndef TCPRTT_PROBED_FUNCTION
 #define TCPRTT_PROBED_FUNCTION "tcp_rcv_established"
+#endif
 static_assert(__builtin_types_compatible_p(typeof(tcp_rcv_established),
 					   void (struct sock *, struct sk_buff *)));
 
@@ -29,6 +35,12 @@ static_assert(__builtin_types_compatible_p(typeof(tcp_rcv_established),
  * socket.  Not exported: found by name among the kernel's tracepoints.
  */
 #define TCPRTT_TRACEPOINT "tcp_probe"
+/* Newer kernels pass tcp_probe a const skb; Kbuild looks which this one does. */
+#ifdef TCPRTT_HAVE_TP_PROBE_CONST_SKB
+#define TCPRTT_TP_SKB_CONST const
+#else
+#define TCPRTT_TP_SKB_CONST
+#endif
 
 enum tcprtt_attach {
 	TCPRTT_ATTACH_KPROBE,
@@ -42,6 +54,10 @@ static const char * const tcprtt_attach_names[] = {
 
 struct tcprtt_net {
 	struct tcprtt_hist hist;
+	/* The per-address tables while group is set, else NULL. */
+	struct tcprtt_groups __rcu *groups;
+	struct tcprtt_groups *spare;	/* tables in a regroup */
+	struct net *net;		/* for the netns file's inode numbers */
 	struct list_head node;		/* in tcprtt.nets */
 };
 
@@ -53,13 +69,16 @@ static struct {
 	struct dentry *debugfs_reset;
 	unsigned int net_id;
 	bool unit_ms;
-	/* Serialises reads, resets and unit changes; guards nets. */
+	enum tcprtt_group group;
+	unsigned int group_max;
+	/* Serialises reads, resets, unit and group changes; guards nets. */
 	struct mutex lock;
 	struct list_head nets;
 } tcprtt = {
 	.kprobe.symbol_name = TCPRTT_PROBED_FUNCTION,
 	.lock = __MUTEX_INITIALIZER(tcprtt.lock),
 	.nets = LIST_HEAD_INIT(tcprtt.nets),
+	.group_max = 64,
 };
 
 static void tcprtt_reset_all_locked(void)
@@ -67,8 +86,15 @@ static void tcprtt_reset_all_locked(void)
 	struct tcprtt_net *tn;
 
 	lockdep_assert_held(&tcprtt.lock);
-	list_for_each_entry(tn, &tcprtt.nets, node)
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		struct tcprtt_groups *g;
+
 		tcprtt_hist_reset(&tn->hist);
+		g = rcu_dereference_protected(tn->groups,
+					      lockdep_is_held(&tcprtt.lock));
+		if (g)
+			tcprtt_groups_reset(g);
+	}
 }
 
 static int tcprtt_unit_set(const char *val, const struct kernel_param *kp)
@@ -115,6 +141,112 @@ static struct tcprtt_net *tcprtt_net_sched(const struct net *net)
 }
 
 /*
+ * Fresh, empty per-address tables for every namespace, or none: the old
+ * ones are freed once no probe can be counting into them.
+ */
+static int tcprtt_regroup_locked(enum tcprtt_group group, unsigned int nr)
+{
+	struct tcprtt_net *tn;
+	int err = -ENOMEM;
+
+	lockdep_assert_held(&tcprtt.lock);
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		if (group == TCPRTT_GROUP_NONE)
+			break;
+		tn->spare = tcprtt_groups_alloc(group, nr);
+		if (!tn->spare)
+			goto err_alloc;
+	}
+	/* The tables carry their own mode: either order is consistent. */
+	err = tcprtt_scope_set_group(group);
+	if (err)
+		goto err_alloc;
+	list_for_each_entry(tn, &tcprtt.nets, node)
+		tn->spare = rcu_replace_pointer(tn->groups, tn->spare,
+						lockdep_is_held(&tcprtt.lock));
+	tcprtt.group = group;
+	tcprtt.group_max = nr;
+	synchronize_rcu();
+	err = 0;
+err_alloc:
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		tcprtt_groups_free(tn->spare);
+		tn->spare = NULL;
+	}
+	return err;
+}
+
+static int tcprtt_group_set(const char *val, const struct kernel_param *kp)
+{
+	enum tcprtt_group group;
+	int err = 0;
+
+	if (sysfs_streq(val, "none"))
+		group = TCPRTT_GROUP_NONE;
+	else if (sysfs_streq(val, "laddr"))
+		group = TCPRTT_GROUP_LADDR;
+	else if (sysfs_streq(val, "raddr"))
+		group = TCPRTT_GROUP_RADDR;
+	else
+		return -EINVAL;
+
+	mutex_lock(&tcprtt.lock);
+	if (group != tcprtt.group)
+		err = tcprtt_regroup_locked(group, tcprtt.group_max);
+	mutex_unlock(&tcprtt.lock);
+	return err;
+}
+
+static int tcprtt_group_get(char *buf, const struct kernel_param *kp)
+{
+	static const char *const names[] = {
+		[TCPRTT_GROUP_NONE] = "none",
+		[TCPRTT_GROUP_LADDR] = "laddr",
+		[TCPRTT_GROUP_RADDR] = "raddr",
+	};
+
+	return sysfs_emit(buf, "%s\n", names[READ_ONCE(tcprtt.group)]);
+}
+
+static const struct kernel_param_ops tcprtt_group_ops = {
+	.set = tcprtt_group_set,
+	.get = tcprtt_group_get,
+};
+
+module_param_cb(group, &tcprtt_group_ops, NULL, 0644);
+MODULE_PARM_DESC(group, "Per-address tables: none (default), laddr or raddr; a change zeroes them");
+
+static int tcprtt_group_max_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int nr;
+	int err = 0;
+
+	if (kstrtouint(val, 10, &nr) || !nr || nr > TCPRTT_GROUP_MAX_LIMIT)
+		return -EINVAL;
+
+	mutex_lock(&tcprtt.lock);
+	if (tcprtt.group == TCPRTT_GROUP_NONE)
+		tcprtt.group_max = nr;
+	else if (nr != tcprtt.group_max)
+		err = tcprtt_regroup_locked(tcprtt.group, nr);
+	mutex_unlock(&tcprtt.lock);
+	return err;
+}
+
+static int tcprtt_group_max_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(tcprtt.group_max));
+}
+
+static const struct kernel_param_ops tcprtt_group_max_ops = {
+	.set = tcprtt_group_max_set,
+	.get = tcprtt_group_max_get,
+};
+
+module_param_cb(group_max, &tcprtt_group_max_ops, NULL, 0644);
+MODULE_PARM_DESC(group_max, "Addresses with a table of their own, 1-128 (default 64); the rest go to \"other\"");
+
+/*
  * Both probes call this with preemption disabled, which makes it an RCU
  * read-side critical section (every synchronize_rcu() waits for it): the
  * pernet pre_exit below relies on that.  rcu_read_lock() here, or in
@@ -124,16 +256,29 @@ static struct tcprtt_net *tcprtt_net_sched(const struct net *net)
 static void tcprtt_count(const struct sock *sk)
 {
 	struct tcprtt_counts __percpu *counts;
+	const struct tcprtt_scope *scope;
+	struct tcprtt_groups *groups;
 	struct tcprtt_net *tn;
+	bool unit_ms;
 	u32 rtt_us;
 
 	tn = tcprtt_net_sched(sock_net(sk));
 	/* NULL before our pernet init has run and once the netns is dying. */
 	counts = tn ? READ_ONCE(tn->hist.active) : NULL;
-	if (counts) {
-		/* The kernel keeps srtt_us scaled by 8. */
-		rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
-		tcprtt_hist_add(counts, rtt_us, READ_ONCE(tcprtt.unit_ms));
+	if (!counts)
+		return;
+	/* NULL unless a filter or grouping is set: the common case. */
+	scope = rcu_dereference_sched(tcprtt_scope);
+	if (scope && !tcprtt_scope_match(scope, sk))
+		return;
+	/* The kernel keeps srtt_us scaled by 8. */
+	rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
+	unit_ms = READ_ONCE(tcprtt.unit_ms);
+	tcprtt_hist_add(counts, rtt_us, unit_ms);
+	if (scope && scope->group != TCPRTT_GROUP_NONE) {
+		groups = rcu_dereference_sched(tn->groups);
+		if (groups)
+			tcprtt_groups_add(groups, sk, rtt_us, unit_ms);
 	}
 }
 
@@ -148,7 +293,7 @@ static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
  * cheaper of the two ways in.
  */
 static void tcprtt_tracepoint_probe(void *data, struct sock *sk,
-				    struct sk_buff *skb)
+				    TCPRTT_TP_SKB_CONST struct sk_buff *skb)
 {
 	tcprtt_count(sk);
 }
@@ -232,17 +377,51 @@ static int tcprtt_proc_show(struct seq_file *seq, void *v)
 {
 	struct tcprtt_net *tn = net_generic(seq_file_single_net(seq),
 					    tcprtt.net_id);
+	struct tcprtt_groups_snap *snap = NULL;
 	struct tcprtt_counts counts;
+	struct tcprtt_groups *g;
 	bool unit_ms;
 
 	mutex_lock(&tcprtt.lock);
 	tcprtt_hist_read(&tn->hist, &counts);
 	unit_ms = tcprtt.unit_ms;
+	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt.lock));
+	if (g)
+		snap = tcprtt_groups_snapshot(g);
 	mutex_unlock(&tcprtt.lock);
+	if (g && !snap)
+		return -ENOMEM;
 
 	tcprtt_hist_show(seq, &counts, unit_ms);
+	tcprtt_scope_show(seq);
+	if (snap) {
+		tcprtt_groups_show(seq, snap, unit_ms);
+		kvfree(snap);
+	}
 	return 0;
 }
+
+/*
+ * Every namespace's table, for the printer's --all-netns in the initial
+ * namespace: "netns INODE", the table and its summary, a blank line.
+ * In debugfs, so root of the initial namespace only.
+ */
+static int tcprtt_netns_show(struct seq_file *seq, void *v)
+{
+	struct tcprtt_counts counts;
+	struct tcprtt_net *tn;
+
+	mutex_lock(&tcprtt.lock);
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		tcprtt_hist_read(&tn->hist, &counts);
+		seq_printf(seq, "netns %u\n", tn->net->ns.inum);
+		tcprtt_hist_show(seq, &counts, tcprtt.unit_ms);
+		seq_putc(seq, '\n');
+	}
+	mutex_unlock(&tcprtt.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tcprtt_netns);
 
 /* Exactly "1", with or without a newline, asks for a reset. */
 static bool tcprtt_is_reset_request(const char *buf, size_t len)
@@ -275,6 +454,27 @@ static const struct file_operations tcprtt_reset_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * Writing "1" to a namespace's /proc/net/tcprtt zeroes that namespace only.
+ * Unlike debugfs it works under lockdown and inside a container, so it asks
+ * for CAP_NET_ADMIN over the namespace, as whoever opened the file.
+ */
+static int tcprtt_proc_write(struct file *file, char *buf, size_t len)
+{
+	struct net *net = seq_file_single_net(file->private_data);
+	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
+
+	if (!file_ns_capable(file, net->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+	if (!tcprtt_is_reset_request(buf, len))
+		return -EINVAL;
+
+	mutex_lock(&tcprtt.lock);
+	tcprtt_hist_reset(&tn->hist);
+	mutex_unlock(&tcprtt.lock);
+	return 0;
+}
+
 static int __net_init tcprtt_net_init(struct net *net)
 {
 	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
@@ -284,13 +484,27 @@ static int __net_init tcprtt_net_init(struct net *net)
 	if (err)
 		return err;
 
-	if (!proc_create_net_single("tcprtt", 0444, net->proc_net,
-				    tcprtt_proc_show, NULL)) {
+	if (!proc_create_net_single_write("tcprtt", 0644, net->proc_net,
+					  tcprtt_proc_show, tcprtt_proc_write,
+					  NULL)) {
 		tcprtt_hist_free(&tn->hist);
 		return -ENOMEM;
 	}
 
+	tn->net = net;
 	mutex_lock(&tcprtt.lock);
+	if (tcprtt.group != TCPRTT_GROUP_NONE) {
+		struct tcprtt_groups *g;
+
+		g = tcprtt_groups_alloc(tcprtt.group, tcprtt.group_max);
+		if (!g) {
+			mutex_unlock(&tcprtt.lock);
+			remove_proc_entry("tcprtt", net->proc_net);
+			tcprtt_hist_free(&tn->hist);
+			return -ENOMEM;
+		}
+		rcu_assign_pointer(tn->groups, g);
+	}
 	list_add(&tn->node, &tcprtt.nets);
 	mutex_unlock(&tcprtt.lock);
 	return 0;
@@ -308,11 +522,16 @@ static void __net_exit tcprtt_net_exit(struct net *net)
 {
 	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
 
+	struct tcprtt_groups *g;
+
 	mutex_lock(&tcprtt.lock);
 	list_del(&tn->node);
+	g = rcu_replace_pointer(tn->groups, NULL,
+				lockdep_is_held(&tcprtt.lock));
 	mutex_unlock(&tcprtt.lock);
 
 	remove_proc_entry("tcprtt", net->proc_net);
+	tcprtt_groups_free(g);
 	tcprtt_hist_free(&tn->hist);
 }
 
@@ -328,6 +547,10 @@ static int __init tcprtt_init(void)
 {
 	int err;
 
+	err = tcprtt_scope_init();
+	if (err)
+		return err;
+
 	err = register_pernet_subsys(&tcprtt_net_ops);
 	if (err) {
 		pr_err("cannot set up the per-namespace histograms: %d\n", err);
@@ -337,7 +560,8 @@ static int __init tcprtt_init(void)
 	tcprtt.debugfs_dir = debugfs_create_dir("tcprtt", NULL);
 	if (IS_ERR(tcprtt.debugfs_dir)) {
 		err = PTR_ERR(tcprtt.debugfs_dir);
-		pr_err("cannot create debugfs directory tcprtt: %d\n", err);
+		pr_err("cannot create debugfs directory tcprtt: %d%s\n", err,
+		       err == -EPERM ? " (debugfs=off on the kernel command line?)" : "");
 		goto err_debugfs_dir;
 	}
 
@@ -349,6 +573,10 @@ static int __init tcprtt_init(void)
 		pr_err("cannot create debugfs file tcprtt/reset: %d\n", err);
 		goto err_debugfs_reset;
 	}
+
+	/* Optional: without it only --all-netns is missing. */
+	debugfs_create_file("netns", 0400, tcprtt.debugfs_dir, NULL,
+			    &tcprtt_netns_fops);
 
 	/* Last: from here on the handler runs, and everything it uses exists. */
 	err = tcprtt_probe_register();
@@ -373,6 +601,7 @@ err_debugfs_reset:
 err_debugfs_dir:
 	unregister_pernet_subsys(&tcprtt_net_ops);
 err_pernet:
+	tcprtt_scope_exit();
 	return err;
 }
 
@@ -382,6 +611,7 @@ static void __exit tcprtt_exit(void)
 	debugfs_remove(tcprtt.debugfs_reset);
 	debugfs_remove(tcprtt.debugfs_dir);
 	unregister_pernet_subsys(&tcprtt_net_ops);
+	tcprtt_scope_exit();
 }
 
 module_init(tcprtt_init);

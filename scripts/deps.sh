@@ -12,7 +12,7 @@ if [ ${#packages[@]} -eq 0 ]; then
 		linux-image-amd64 linux-headers-amd64
 		linux-source-6.1 sparse
 		qemu-system-x86 busybox-static
-		iproute2 procps python3
+		iproute2 procps python3 bpftrace util-linux libcap2-bin
 	)
 fi
 

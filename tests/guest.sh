@@ -6,7 +6,7 @@
 cd "$(dirname "$0")" || exit 1
 
 scripts=("$@")
-[ ${#scripts[@]} -gt 0 ] || scripts=(tcprtt.sh attach.sh)
+[ ${#scripts[@]} -gt 0 ] || scripts=(rows.sh tcprtt.sh tools.sh attach.sh)
 
 status=0
 for script in "${scripts[@]}"; do

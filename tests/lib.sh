@@ -10,7 +10,7 @@ KSFT_SKIP=4
 
 TCPRTT_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TCPRTT_KO=${TCPRTT_KO:-$TCPRTT_SRC/tcprtt.ko}
-TCPRTT_LOAD=$TCPRTT_SRC/tests/tcprtt_load
+TCPRTT_LOAD=${TCPRTT_LOAD:-$TCPRTT_SRC/tests/tcprtt_load}
 TCPRTT_OUT=${TCPRTT_OUT:-/run/tcprtt/out}
 RESET=/sys/kernel/debug/tcprtt/reset
 
@@ -159,7 +159,8 @@ start_server() {
 	local out=/tmp/tcprtt-server-$$-$1
 
 	ip netns exec "$SRV" taskset -c 0 "$TCPRTT_LOAD" server "$1" $PORT >"$out" 2>&1 &
-	wait_until 10 grep -q listening "$out" || fail "server on $1 did not start"
+	# Generous: an instruction-counted clock races ahead while files load.
+	wait_until 600 grep -q listening "$out" || fail "server on $1 did not start"
 }
 
 # client ADDR ARGS...: request/response from $CLI, on the server's CPU,
@@ -180,6 +181,12 @@ client_bg() {
 	ip netns exec "$CLI" taskset -c 0 "$TCPRTT_LOAD" client "$addr" $PORT "$@" &
 }
 
+# write_file FILE DATA: one write(2) of DATA, a Python bytes expression such
+# as "b'1\\n'"; prints OK or the errno name.  $AS runs it as someone else.
+write_file() {
+	$AS python3 "$TCPRTT_SRC/tests/write.py" "$1" "$2"
+}
+
 # dmesg_check SINCE_LINE: no WARNING, BUG, Oops or lockdep report since then.
 dmesg_bad() {
 	dmesg | tail -n +"$(($1 + 1))" |
@@ -195,6 +202,19 @@ stop_jobs() {
 	[ -z "$jobs" ] || kill $jobs 2>/dev/null
 	wait
 	exit $rc
+}
+
+# The usual setup: module loaded, client and server namespaces, echo servers.
+setup_two_hosts() {
+	tcprtt_load_module
+	setup_netns
+	start_server $SRV4
+	start_server $SRV6
+}
+
+cleanup_two_hosts() {
+	cleanup_netns
+	tcprtt_unload_module 2>/dev/null
 }
 
 ktap_header() {
@@ -228,4 +248,34 @@ run_test() {
 ktap_finish() {
 	echo "# Totals: pass:$ktap_pass fail:$ktap_fail xfail:0 xpass:0 skip:$ktap_skip error:0"
 	[ $ktap_fail -eq 0 ]
+}
+
+ktap_exit() {
+	local rc=$?
+
+	if [ -z "${ktap_setup_done:-}" ]; then
+		ktap_header 1
+		echo "not ok 1 setup: could not load $TCPRTT_KO or build the namespaces"
+		rc=$KSFT_FAIL
+	fi
+	cleanup
+	exit $rc
+}
+
+# ktap_main: the body of every test script: setup(), a plan, each test of
+# $TESTS (or of $TCPRTT_TESTS when set), cleanup() on exit.
+ktap_main() {
+	local t tests=${TCPRTT_TESTS:-$TESTS}
+
+	# Every setup step is an assertion; a failed setup is one failed test.
+	trap ktap_exit EXIT
+	set -e
+	setup
+	set +e
+	ktap_setup_done=1
+	ktap_header "$(echo $tests | wc -w)"
+	for t in $tests; do
+		run_test "$t"
+	done
+	ktap_finish
 }

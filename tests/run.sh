@@ -20,6 +20,25 @@ while getopts "k:" opt; do
 done
 shift $((OPTIND - 1))
 
+# Which guest runs which scripts: "CPUS [-a KERNEL_ARGS] [VAR=VALUE...]
+# SCRIPT...".  "i" is one CPU with guest time counted in instructions (vm.sh
+# -i), so host load adds no jitter to the rows' rtts.  Lockdown cannot be
+# lowered: security.sh has a guest of its own.
+guests=(
+	"i rows.sh tools.sh attach.sh"
+	"2 tcprtt.sh scope.sh hardening.sh"
+	"8 TCPRTT_TESTS=totals hardening.sh"
+	"2 -a debugfs=off TCPRTT_TESTS=load_fail_debugfs hardening.sh"
+	"2 security.sh"
+)
+[ -z "${TCPRTT_STRESS:-}" ] || guests+=("2 -a slub_debug=FZPU tcprtt.sh hardening.sh")
+[ $# -eq 0 ] || guests=("2 $*")
+# The hardening counts, when set here, reach the guest.
+counts=()
+for v in TCPRTT_CYCLES TCPRTT_READERS TCPRTT_READ_SECONDS TCPRTT_REQUESTS; do
+	[ -z "${!v:-}" ] || counts+=("$v=${!v}")
+done
+
 scripts/deps.sh || exit 1
 [ -n "$kver" ] || kver=$(scripts/guest-kver.sh) || exit 1
 mkdir -p .cache
@@ -27,7 +46,7 @@ log=.cache/test-$kver.log
 : >"$log"
 
 build() {
-	make -s module KVER="$kver" && make -s -C tests && make -s -C tools
+	make -s module test-modules KVER="$kver" && make -s -C tests && make -s -C tools
 }
 
 {
@@ -41,8 +60,27 @@ build() {
 	if [ -z "${TCPRTT_SKIP_HOST:-}" ]; then
 		make -s -C tools --no-print-directory check 2>&1
 	fi
-	tests/qemu/vm.sh -k "$kver" -- bash tests/guest.sh "$@" 2>&1 ||
-		echo "not ok guest run ended with status $?"
+	for guest in "${guests[@]}"; do
+		read -r cpus rest <<<"$guest"
+		kargs=() env=("${counts[@]}") scripts=()
+		set -- $rest
+		while [ $# -gt 0 ]; do
+			case $1 in
+			-a) kargs=(-a "$2"); shift ;;
+			*=*) env+=("$1") ;;
+			*) scripts+=("$1") ;;
+			esac
+			shift
+		done
+		if [ "$cpus" = i ]; then
+			vm=(tests/qemu/vm.sh -k "$kver" -i)
+		else
+			vm=(tests/qemu/vm.sh -k "$kver" -c "$cpus" "${kargs[@]}")
+		fi
+		echo "# guest: $guest"
+		"${vm[@]}" -- env "${env[@]}" bash tests/guest.sh "${scripts[@]}" 2>&1 ||
+			echo "not ok guest ($guest) ended with status $?"
+	done
 } | tee -a "$log"
 
 # Count every test line of every KTAP stream above.

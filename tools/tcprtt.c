@@ -10,11 +10,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +49,39 @@ enum output_format {
 enum {
 	OPT_PROMETHEUS = 0x100,
 	OPT_EXTENDED,
+	OPT_ALL_NETNS,
+};
+
+#define SCOPE_OPTS "-p -P -a -A -4 -6 -b -B"
+
+/* The module's scope parameters the printer can set, in writing order. */
+enum knob {
+	KNOB_LPORT,
+	KNOB_RPORT,
+	KNOB_FAMILY,
+	KNOB_LADDR,
+	KNOB_RADDR,
+	KNOB_GROUP,
+	NR_KNOBS,
+};
+
+static const char *const knob_names[NR_KNOBS] = {
+	[KNOB_LPORT] = "lport",
+	[KNOB_RPORT] = "rport",
+	[KNOB_FAMILY] = "family",
+	[KNOB_LADDR] = "laddr",
+	[KNOB_RADDR] = "raddr",
+	[KNOB_GROUP] = "group",
+};
+
+/* What each knob is written to before another value: nothing filtered. */
+static const char *const knob_neutral[NR_KNOBS] = {
+	[KNOB_LPORT] = "0",
+	[KNOB_RPORT] = "0",
+	[KNOB_FAMILY] = "any",
+	[KNOB_LADDR] = "\n",
+	[KNOB_RADDR] = "\n",
+	[KNOB_GROUP] = "none",
 };
 
 static struct options {
@@ -60,13 +96,9 @@ static struct options {
 	enum output_format format;	/* -j, -o, --prometheus */
 	bool format_set;
 	const char *output;		/* -O; NULL: stdout */
-	/*
-	 * Reserved for the filter issue: -p/-P local/remote port, -a/-A
-	 * local/remote address, -4/-6 family, -b/-B one table per local/
-	 * remote address, --all-netns.  They will be written to
-	 * PARAM_DIR/{lport,rport,laddr,raddr,family} before the first read
-	 * and put back on exit the way set_unit_ms()/restore_unit() do it.
-	 */
+	/* -p -P -a -A -4 -6 -b -B: values for the module's parameters. */
+	const char *knob[NR_KNOBS];
+	bool all_netns;			/* --all-netns */
 } env = {
 	.format = FMT_TABLE,
 };
@@ -83,11 +115,18 @@ static struct paths {
 	char unit[512];
 	char debugfs_dir[512];
 	char debugfs_reset[512];
+	char debugfs_netns[512];
+	char params[512];
+	char proc_root[512];
 } paths;
 
-static volatile sig_atomic_t stop_signal;
+/* Lock-free, so safe to store from a signal handler. */
+static atomic_int stop_signal;
 static sigset_t unblocked;	/* the mask to wait with */
 static bool unit_changed;	/* -m switched the module to ms */
+/* The values the knobs had before the printer set them, to restore. */
+static char knob_old[NR_KNOBS][128];
+static bool knob_changed[NR_KNOBS];
 static mode_t file_mode;	/* 0666 less the umask, for --output */
 
 static const char usage_text[] =
@@ -96,6 +135,8 @@ static const char usage_text[] =
 "\n"
 "USAGE: tcprtt [-h] [-V] [-i SECONDS] [-d SECONDS] [-c COUNT] [-T] [-m] [-e]\n"
 "              [-j | -o FORMAT | --prometheus] [-O FILE] [-f FILE] [-r]\n"
+"              [-p PORT] [-P PORT] [-a ADDR] [-A ADDR] [-4 | -6] [-b | -B]\n"
+"              [--all-netns]\n"
 "\n"
 "EXAMPLES:\n"
 "    tcprtt                # the histogram counted since load or last reset\n"
@@ -108,6 +149,10 @@ static const char usage_text[] =
 "                          # keep a node_exporter textfile up to date\n"
 "    tcprtt -f saved.txt   # print a saved copy of " PROC_FILE "\n"
 "    tcprtt -r             # zero the counters\n"
+"    tcprtt -i 1 -P 443 -A 2001:db8::2\n"
+"                          # only connections to [2001:db8::2]:443\n"
+"    tcprtt -i 5 -B        # one table per remote address\n"
+"    tcprtt --all-netns    # one table per network namespace\n"
 "\n"
 "OPTIONS:\n"
 "  -i, --interval=SECONDS   print every SECONDS what was counted during it\n"
@@ -130,6 +175,19 @@ static const char usage_text[] =
 "                           instead (read again at every interval)\n"
 "  -r, --reset              zero the counters (debugfs, else " PROC_FILE "),\n"
 "                           then exit unless -i or -d is given\n"
+"  -p, --lport=PORT         count only local port PORT\n"
+"  -P, --rport=PORT         count only remote port PORT\n"
+"  -a, --laddr=ADDR         count only local IPv4/IPv6 address ADDR\n"
+"  -A, --raddr=ADDR         count only remote IPv4/IPv6 address ADDR\n"
+"  -4, --ipv4               count only IPv4 sockets\n"
+"  -6, --ipv6               count only IPv6 sockets\n"
+"  -b, --byladdr            one table per local address\n"
+"  -B, --byraddr            one table per remote address\n"
+"                           (-p -P -a -A -4 -6 -b -B set the module's\n"
+"                           parameters, as root, and put them back on\n"
+"                           exit; they need -i or -d)\n"
+"      --all-netns          one table per network namespace with samples,\n"
+"                           headed by its inode and a process in it\n"
 "  -V, --version            print the version and exit\n"
 "  -h, --help               print this help and exit\n"
 "\n"
@@ -151,13 +209,21 @@ static const struct option long_options[] = {
 	{ "reset",		no_argument,		NULL, 'r' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ "help",		no_argument,		NULL, 'h' },
-	/* Reserved: lport, rport, laddr, raddr, ipv4, ipv6, byladdr, ... */
+	{ "lport",		required_argument,	NULL, 'p' },
+	{ "rport",		required_argument,	NULL, 'P' },
+	{ "laddr",		required_argument,	NULL, 'a' },
+	{ "raddr",		required_argument,	NULL, 'A' },
+	{ "ipv4",		no_argument,		NULL, '4' },
+	{ "ipv6",		no_argument,		NULL, '6' },
+	{ "byladdr",		no_argument,		NULL, 'b' },
+	{ "byraddr",		no_argument,		NULL, 'B' },
+	{ "all-netns",		no_argument,		NULL, OPT_ALL_NETNS },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char short_options[] = ":i:d:c:TmejO:o:f:rVh";
+static const char short_options[] = ":i:d:c:TmejO:o:f:rVhp:P:a:A:46bB";
 
-static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
+static void __printf(1, 2) error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -170,8 +236,7 @@ static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
 }
 
 /* Bad usage: one line, pointing at --help; the caller exits with 2. */
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt,
-							      ...)
+static int __printf(1, 2) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -181,6 +246,18 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt,
 	va_end(ap);
 	fputs(" (try 'tcprtt --help')\n", stderr);
 	return 2;
+}
+
+static int bad_format(const char *arg)
+{
+	return usage_error("unknown format '%s': expected table, json or prometheus",
+			   arg);
+}
+
+static int bad_seconds(const char *what, const char *arg)
+{
+	return usage_error("invalid %s '%s': expected a positive number of seconds",
+			   what, arg);
 }
 
 /* "1", "0.25", "10.5": a positive decimal number of seconds, nothing else. */
@@ -223,6 +300,29 @@ static int set_format(enum output_format fmt)
 	return 0;
 }
 
+static bool valid_port(const char *s)
+{
+	__u64 port;
+
+	return !tcprtt_parse_u64(s, strlen(s), &port) && port && port <= 65535;
+}
+
+static bool valid_addr(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* One value per knob: -4 with -6, or -b with -B, is a usage error. */
+static int set_knob(enum knob k, const char *val, const char *opt)
+{
+	if (env.knob[k] && strcmp(env.knob[k], val))
+		return usage_error("%s conflicts with an earlier option", opt);
+	env.knob[k] = val;
+	return 0;
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv)
 {
@@ -237,18 +337,16 @@ static int parse_args(int argc, char **argv)
 		switch (opt) {
 		case 'i':
 			if (parse_seconds(optarg, &env.interval))
-				return usage_error("invalid interval '%s': expected a positive number of seconds",
-						   optarg);
+				return bad_seconds("interval", optarg);
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &env.duration))
-				return usage_error("invalid duration '%s': expected a positive number of seconds",
-						   optarg);
+				return bad_seconds("duration", optarg);
 			break;
 		case 'c':
 			if (tcprtt_parse_u64(optarg, strlen(optarg), &count) ||
 			    !count)
-				return usage_error("invalid count '%s': expected a positive integer",
+				return usage_error("invalid count '%s': not a positive integer",
 						   optarg);
 			env.count = count;
 			break;
@@ -273,13 +371,11 @@ static int parse_args(int argc, char **argv)
 				return ret;
 			break;
 		case 'o':
-			for (i = 0; i < sizeof(format_names) /
-					sizeof(format_names[0]); i++)
+			for (i = 0; i < ARRAY_SIZE(format_names); i++)
 				if (!strcmp(optarg, format_names[i]))
 					break;
-			if (i == sizeof(format_names) / sizeof(format_names[0]))
-				return usage_error("unknown output format '%s': expected table, json or prometheus",
-						   optarg);
+			if (i == ARRAY_SIZE(format_names))
+				return bad_format(optarg);
 			ret = set_format(i);
 			if (ret)
 				return ret;
@@ -296,6 +392,43 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'r':
 			env.reset = true;
+			break;
+		case 'p':
+		case 'P':
+			if (!valid_port(optarg))
+				return usage_error("invalid port '%s': expected 1 to 65535",
+						   optarg);
+			ret = set_knob(opt == 'p' ? KNOB_LPORT : KNOB_RPORT,
+				       optarg, opt == 'p' ? "-p" : "-P");
+			if (ret)
+				return ret;
+			break;
+		case 'a':
+		case 'A':
+			if (!valid_addr(optarg))
+				return usage_error("invalid address '%s': expected IPv4 or IPv6",
+						   optarg);
+			ret = set_knob(opt == 'a' ? KNOB_LADDR : KNOB_RADDR,
+				       optarg, opt == 'a' ? "-a" : "-A");
+			if (ret)
+				return ret;
+			break;
+		case '4':
+		case '6':
+			ret = set_knob(KNOB_FAMILY, opt == '4' ? "4" : "6",
+				       opt == '4' ? "-4" : "-6");
+			if (ret)
+				return ret;
+			break;
+		case 'b':
+		case 'B':
+			ret = set_knob(KNOB_GROUP, opt == 'b' ? "laddr" : "raddr",
+				       opt == 'b' ? "-b" : "-B");
+			if (ret)
+				return ret;
+			break;
+		case OPT_ALL_NETNS:
+			env.all_netns = true;
 			break;
 		case 'V':
 			printf("tcprtt %s\n", TCPRTT_VERSION);
@@ -323,9 +456,22 @@ static int parse_args(int argc, char **argv)
 	if (env.milliseconds && !interval_mode)
 		return usage_error("-m zeroes the counters, so it needs -i or -d");
 	if (env.milliseconds && env.input)
-		return usage_error("-m cannot change the unit of a file: save one taken with unit=ms");
+		return usage_error("-m cannot change a file's unit: save one taken with unit=ms");
 	if (env.reset && env.input)
 		return usage_error("-r resets the module, not a file given with -f");
+	for (i = 0; i < NR_KNOBS; i++) {
+		if (!env.knob[i])
+			continue;
+		if (env.input)
+			return usage_error("%s set the module, not a file (-f)",
+					   SCOPE_OPTS);
+		if (!interval_mode)
+			return usage_error("%s count from when set: they need -i or -d",
+					   SCOPE_OPTS);
+	}
+	if (env.all_netns && (env.input || interval_mode ||
+			      env.format != FMT_TABLE))
+		return usage_error("--all-netns: tables, once: no -f, -i, -d or format");
 	return -1;
 }
 
@@ -342,6 +488,10 @@ static void init_paths(void)
 		 DEBUGFS_DIR);
 	snprintf(paths.debugfs_reset, sizeof(paths.debugfs_reset), "%s%s",
 		 root, DEBUGFS_RESET);
+	snprintf(paths.debugfs_netns, sizeof(paths.debugfs_netns), "%s%s",
+		 root, DEBUGFS_DIR "/tcprtt/netns");
+	snprintf(paths.params, sizeof(paths.params), "%s%s", root, PARAM_DIR);
+	snprintf(paths.proc_root, sizeof(paths.proc_root), "%s/proc", root);
 }
 
 static bool module_loaded(void)
@@ -430,13 +580,16 @@ static int read_snapshot(struct tcprtt_snapshot *snap)
 	return ret;
 }
 
-/* Writes @s to an existing file (a sysfs, debugfs or proc knob). */
-static int write_knob(const char *path, const char *s)
+/*
+ * Writes @s to an existing file (a sysfs, debugfs or proc knob); @flags
+ * may add O_TRUNC, which the kernel's files ignore and test files need.
+ */
+static int write_knob_flags(const char *path, const char *s, int flags)
 {
 	ssize_t len = strlen(s), n;
 	int fd, saved;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CLOEXEC | flags);
 	if (fd < 0)
 		return -1;
 	do {
@@ -451,6 +604,11 @@ static int write_knob(const char *path, const char *s)
 	if (n >= 0)
 		errno = EIO;
 	return -1;
+}
+
+static int write_knob(const char *path, const char *s)
+{
+	return write_knob_flags(path, s, 0);
 }
 
 static const char *why(int err)
@@ -560,6 +718,103 @@ static int restore_unit(void)
 	return 0;
 }
 
+static void knob_path(enum knob k, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", paths.params, knob_names[k]);
+}
+
+/*
+ * The module refuses some combinations (an IPv4 and an IPv6 address), so
+ * every knob about to change is first set to its neutral value, then to
+ * its new one: no write meets a half-changed filter.
+ */
+static int write_knobs(const char *const *values, bool *done)
+{
+	char path[600];
+	int k;
+
+	for (k = 0; k < NR_KNOBS; k++) {
+		if (!values[k])
+			continue;
+		knob_path(k, path, sizeof(path));
+		if (write_knob_flags(path, knob_neutral[k], O_TRUNC))
+			goto err;
+	}
+	for (k = 0; k < NR_KNOBS; k++) {
+		if (!values[k])
+			continue;
+		knob_path(k, path, sizeof(path));
+		if (done)
+			done[k] = true;
+		if (*values[k] && write_knob_flags(path, values[k], O_TRUNC))
+			goto err;
+	}
+	return 0;
+err:
+	if (errno == ENOENT && !module_loaded())
+		error(LOAD_HINT);
+	else if (errno == ENOENT)
+		error("%s missing: this tcprtt module has no %s parameter", path,
+		      knob_names[k]);
+	else
+		error("cannot set %s to '%s': %s: %s%s", knob_names[k],
+		      values[k] ? values[k] : knob_neutral[k], path, why(errno),
+		      errno == EACCES || errno == EPERM ? " (run as root)" :
+		      errno == EINVAL ? " (IPv4 and IPv6 mixed?)" :
+		      "");
+	return -1;
+}
+
+/* -p -P -a -A -4 -6 -b -B: remember the old values, then set the new. */
+static int set_scope(void)
+{
+	char path[600];
+	int k;
+
+	for (k = 0; k < NR_KNOBS; k++) {
+		if (!env.knob[k])
+			continue;
+		knob_path(k, path, sizeof(path));
+		if (read_knob(path, knob_old[k], sizeof(knob_old[k]))) {
+			if (errno == ENOENT && !module_loaded())
+				error(LOAD_HINT);
+			else if (errno == ENOENT)
+				error("%s missing: this tcprtt module has no %s parameter",
+				      path, knob_names[k]);
+			else
+				error("%s: %s", path, why(errno));
+			return -1;
+		}
+	}
+	if (geteuid() && !getenv("TCPRTT_ROOT")) {
+		error("%s set the module's parameters: run as root",
+		      SCOPE_OPTS);
+		return -1;
+	}
+	return write_knobs(env.knob, knob_changed);
+}
+
+static int restore_scope(void)
+{
+	const char *values[NR_KNOBS] = { NULL };
+	bool any = false;
+	int k;
+
+	for (k = 0; k < NR_KNOBS; k++) {
+		if (!knob_changed[k])
+			continue;
+		values[k] = knob_old[k];
+		knob_changed[k] = false;
+		any = true;
+	}
+	if (!any)
+		return 0;
+	/* An unloaded module has nothing to restore. */
+	if (!module_loaded())
+		return 0;
+	return write_knobs(values, NULL);
+}
+
 /* Replaces @path with @len bytes at @buf: a reader sees old or new, whole. */
 static int write_atomic(const char *path, const char *buf, size_t len)
 {
@@ -643,8 +898,36 @@ static int emit(const char *buf, size_t len)
  * the table or JSON shows (the interval's counts, or everything), @now
  * what Prometheus shows (always everything: its histograms are counters).
  */
+/* The per-address tables of @snap, after the main one. */
+static void render_groups(FILE *m, const struct tcprtt_snapshot *snap)
+{
+	const char *title = snap->group_by == TCPRTT_GROUP_BY_LADDR ?
+			    "Local Address" : "Remote Address";
+	unsigned int i;
+
+	for (i = 0; i < snap->nr_groups; i++) {
+		const struct tcprtt_group_hist *g = &snap->groups[i];
+		struct tcprtt_stats st;
+
+		tcprtt_stats(&g->hist, &st);
+		/* Addresses without samples in this report are left out. */
+		if (st.empty && strcmp(g->addr, "other"))
+			continue;
+		fprintf(m, "\n%s = %s (samples ", title, g->addr);
+		tcprtt_put_u128(m, st.samples);
+		if (!st.empty)
+			fprintf(m, ", average %.0f %s", st.average,
+				g->hist.unit == TCPRTT_UNIT_MS ? "ms" : "us");
+		fputs(")\n", m);
+		tcprtt_render_table(m, &g->hist);
+		if (env.extended)
+			tcprtt_render_extended(m, &g->hist);
+	}
+}
+
 static int report(const struct tcprtt_hist *shown, const struct tcprtt_hist *now,
-		  double interval_s, bool reset_seen, bool first)
+		  const struct tcprtt_snapshot *snap, double interval_s,
+		  bool reset_seen, bool first)
 {
 	struct tcprtt_report_meta meta = {
 		.interval_s = interval_s,
@@ -673,9 +956,12 @@ static int report(const struct tcprtt_hist *shown, const struct tcprtt_hist *now
 			strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 			fprintf(m, "%s\n", stamp);
 		}
+		if (snap->filter[0])
+			fprintf(m, "filter: %s\n", snap->filter);
 		tcprtt_render_table(m, shown);
 		if (env.extended)
 			tcprtt_render_extended(m, shown);
+		render_groups(m, snap);
 		break;
 	case FMT_JSON:
 		gmtime_r(&ts.tv_sec, &tm);
@@ -690,7 +976,7 @@ static int report(const struct tcprtt_hist *shown, const struct tcprtt_hist *now
 		break;
 	}
 	if (fclose(m)) {
-		error("cannot render the report: %s", strerror(errno));
+		error("cannot render the output: %s", strerror(errno));
 		free(buf);
 		return -1;
 	}
@@ -778,7 +1064,137 @@ static int run_once(void)
 
 	if (read_snapshot(&snap))
 		return 1;
-	return report(&snap.total, &snap.total, -1, false, true) ? 1 : 0;
+	return report(&snap.total, &snap.total, &snap, -1, false, true) ? 1 : 0;
+}
+
+/* @out's tables: @now's less @prev's of the same address. */
+static void groups_delta(struct tcprtt_snapshot *out,
+			 const struct tcprtt_snapshot *now,
+			 const struct tcprtt_snapshot *prev)
+{
+	unsigned int i, j;
+
+	*out = *now;
+	for (i = 0; i < now->nr_groups; i++) {
+		for (j = 0; j < prev->nr_groups; j++)
+			if (!strcmp(now->groups[i].addr, prev->groups[j].addr))
+				break;
+		if (j < prev->nr_groups)
+			tcprtt_delta(&out->groups[i].hist, &now->groups[i].hist,
+				     &prev->groups[j].hist);
+	}
+}
+
+/* A process in the namespace of inode @ino, from /proc/PID/ns/net. */
+static bool netns_process(unsigned long ino, long *pid, char *comm,
+			  size_t size)
+{
+	char path[1100];
+	struct dirent *d;
+	struct stat st;
+	bool found = false;
+	FILE *f;
+	DIR *dir;
+
+	dir = opendir(paths.proc_root);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		char *end;
+
+		*pid = strtol(d->d_name, &end, 10);
+		if (*end || *pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/ns/net", paths.proc_root,
+			 d->d_name);
+		if (stat(path, &st) || st.st_ino != ino)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/comm", paths.proc_root,
+			 d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, size, f)) {
+			comm[strcspn(comm, "\n")] = '\0';
+			found = true;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return found;
+}
+
+/*
+ * --all-netns: the module's netns file is "netns INODE", a /proc table
+ * and its summary, a blank line, for every namespace.
+ */
+static int run_all_netns(void)
+{
+	static struct tcprtt_snapshot snap;
+	struct tcprtt_parse_error perr;
+	char *buf, *p, *end, *next;
+	size_t len;
+	bool first = true;
+	int ret = 0;
+
+	if (read_all(paths.debugfs_netns, &buf, &len)) {
+		if (errno == ENOENT && !module_loaded())
+			error(LOAD_HINT);
+		else
+			error("%s: %s%s", paths.debugfs_netns, why(errno),
+			      errno == EACCES || errno == EPERM ?
+			      " (run as root, in the initial namespace)" :
+			      errno == ENOENT ? " (debugfs not mounted?)" : "");
+		return 1;
+	}
+	end = buf + len;
+	for (p = buf; p < end; p = next) {
+		unsigned long ino;
+		char comm[64];
+		long pid;
+
+		if (end - p < 6 || memcmp(p, "netns ", 6)) {
+			error("%s: expected a 'netns INODE' line", paths.debugfs_netns);
+			ret = 1;
+			break;
+		}
+		ino = strtoul(p + 6, &p, 10);
+		if (p == end || *p != '\n') {
+			error("%s: bad 'netns' line", paths.debugfs_netns);
+			ret = 1;
+			break;
+		}
+		p++;
+		/* This namespace's part ends where the next one's begins. */
+		next = memmem(p, end - p, "\n\nnetns ", 8);
+		next = next ? next + 2 : end;
+		if (tcprtt_parse(p, next - p, &snap, &perr)) {
+			error("%s: namespace %lu: line %u: %s",
+			      paths.debugfs_netns, ino, perr.line, perr.msg);
+			ret = 1;
+			break;
+		}
+		if (!snap.total.samples)
+			continue;
+		if (!first)
+			fputc('\n', stdout);
+		first = false;
+		printf("netns %lu", ino);
+		if (netns_process(ino, &pid, comm, sizeof(comm)))
+			printf(" pid %ld comm %s", pid, comm);
+		putchar('\n');
+		if (snap.filter[0])
+			printf("filter: %s\n", snap.filter);
+		tcprtt_render_table(stdout, &snap.total);
+		if (env.extended)
+			tcprtt_render_extended(stdout, &snap.total);
+	}
+	free(buf);
+	if (fflush(stdout)) {
+		error("cannot write the report: %s", strerror(errno));
+		ret = 1;
+	}
+	return ret;
 }
 
 /*
@@ -788,7 +1204,7 @@ static int run_once(void)
  */
 static int run_intervals(void)
 {
-	struct tcprtt_snapshot prev, now;
+	static struct tcprtt_snapshot prev, now, shown;
 	struct timespec start, next, end, *stop_at;
 	const struct timespec *step;
 	unsigned long long reports = 0;
@@ -816,9 +1232,10 @@ static int run_intervals(void)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		reset_seen = tcprtt_delta(&delta, &now.total, &prev.total);
 		if (reset_seen && env.format == FMT_TABLE)
-			error("the counters were reset during the interval; showing the counts since then");
-		if (report(&delta, &now.total, ts_diff(&t, &mark), reset_seen,
-			   !reports))
+			error("counters reset during the interval; showing the counts since then");
+		groups_delta(&shown, &now, &prev);
+		if (report(&delta, &now.total, &shown, ts_diff(&t, &mark),
+			   reset_seen, !reports))
 			return 1;
 		reports++;
 		prev = now;
@@ -849,13 +1266,22 @@ int main(int argc, char **argv)
 		if (!ts_set(&env.interval) && !ts_set(&env.duration))
 			return 0;
 	}
+	if (env.all_netns)
+		return run_all_netns();
 	if (!ts_set(&env.interval) && !ts_set(&env.duration))
 		return run_once();
 
 	setup_signals();
 	if (env.milliseconds && set_unit_ms())
 		return 1;
+	if (set_scope()) {
+		restore_scope();
+		restore_unit();
+		return 1;
+	}
 	ret = run_intervals();
+	if (restore_scope())
+		ret = 1;
 	if (restore_unit())
 		ret = 1;
 	return ret;

@@ -41,8 +41,7 @@ const char *tcprtt_unit_name(enum tcprtt_unit unit)
 }
 
 static int fail(struct tcprtt_parse_error *err, unsigned int line,
-		const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+		const char *fmt, ...) __printf(3, 4);
 
 static int fail(struct tcprtt_parse_error *err, unsigned int line,
 		const char *fmt, ...)
@@ -74,6 +73,18 @@ static const char *quote(char *buf, size_t size, const char *s, size_t len)
 	else
 		buf[n] = '\0';
 	return buf;
+}
+
+/* Copies a whole value for display, anything unprintable replaced. */
+static void copy_printable(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t i;
+
+	if (len > size - 1)
+		len = size - 1;
+	for (i = 0; i < len; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[len] = '\0';
 }
 
 /*
@@ -266,6 +277,7 @@ enum summary_key {
 	KEY_UNIT,
 	KEY_SAMPLES,
 	KEY_SUM_US,
+	KEY_FILTER,
 	NR_KEYS,
 };
 
@@ -273,14 +285,17 @@ static const char *const summary_keys[NR_KEYS] = {
 	[KEY_UNIT] = "unit",
 	[KEY_SAMPLES] = "samples",
 	[KEY_SUM_US] = "sum_us",
+	[KEY_FILTER] = "filter",
 };
 
 /*
  * A blank line, then "key value" lines up to the next blank line or the
  * end of the input.  unit, samples and sum_us must each appear once;
- * other keys belong to newer modules and are skipped.
+ * filter at most once, its value kept as text in @filter; other keys
+ * belong to newer modules and are skipped.
  */
 static int parse_summary(struct cursor *c, struct tcprtt_hist *h,
+			 char *filter, size_t filter_size,
 			 struct tcprtt_parse_error *err)
 {
 	unsigned int seen_line[NR_KEYS] = { 0 };
@@ -340,12 +355,18 @@ static int parse_summary(struct cursor *c, struct tcprtt_hist *h,
 				return fail(err, c->lineno, "bad sum_us '%s'",
 					    quote(q, sizeof(q), val, vlen));
 			break;
+		case KEY_FILTER:
+			if (!filter)
+				break;
+			/* Shown to the user: printable ASCII only. */
+			copy_printable(filter, filter_size, val, vlen);
+			break;
 		}
 	}
 	if (ret < 0)
 		return -1;
 
-	for (k = 0; k < NR_KEYS; k++)
+	for (k = 0; k < KEY_FILTER; k++)
 		if (!seen_line[k])
 			return fail(err, c->lineno + (ret == 0),
 				    "the summary has no '%s' line",
@@ -362,18 +383,123 @@ static int parse_summary(struct cursor *c, struct tcprtt_hist *h,
 	return 0;
 }
 
+static bool starts_with(const struct cursor *c, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return c->len >= n && !memcmp(c->line, prefix, n);
+}
+
+/* The rows' sum, wrapping like the module's u64. */
+static __u64 rows_sum(const struct tcprtt_hist *h)
+{
+	__u64 samples = 0;
+	unsigned int row;
+
+	for (row = 0; row < TCPRTT_ROWS; row++)
+		samples += h->rows[row];
+	return samples;
+}
+
 /*
- * Blocks after the summary.  None is understood yet: the per-address
- * tables will be parsed here (a title line such as "Remote Address =
- * 2001:db8::2", then a table like the first, using parse_table()).
+ * One per-address table: "Remote Address = ADDR samples N average_us A
+ * sum_us S" (or "Local Address = ..."), then a table like the first.
+ */
+static int parse_group(struct cursor *c, struct tcprtt_snapshot *snap,
+		       enum tcprtt_group_by by, size_t prefix_len,
+		       struct tcprtt_parse_error *err)
+{
+	struct scan s = { c->line + prefix_len, c->line + c->len };
+	unsigned int title = c->lineno;
+	struct tcprtt_group_hist *g;
+	const char *tok;
+	size_t len;
+	__u64 samples, avg, sum;
+	char q[32];
+
+	if (snap->group_by != TCPRTT_GROUP_BY_NONE && snap->group_by != by)
+		return fail(err, title, "local and remote address tables mixed");
+	if (snap->nr_groups == TCPRTT_MAX_GROUPS)
+		return fail(err, title, "more than %u address tables",
+			    TCPRTT_MAX_GROUPS);
+	snap->group_by = by;
+	g = &snap->groups[snap->nr_groups];
+
+	token(&s, &tok, &len);
+	if (!len || len >= sizeof(g->addr))
+		goto bad_title;
+	copy_printable(g->addr, sizeof(g->addr), tok, len);
+	if (!skip_spaces(&s) || !literal(&s, "samples") || !skip_spaces(&s))
+		goto bad_title;
+	token(&s, &tok, &len);
+	if (tcprtt_parse_u64(tok, len, &samples))
+		goto bad_title;
+	if (!skip_spaces(&s) || !literal(&s, "average_us") || !skip_spaces(&s))
+		goto bad_title;
+	token(&s, &tok, &len);
+	if (tcprtt_parse_u64(tok, len, &avg))
+		goto bad_title;
+	if (!skip_spaces(&s) || !literal(&s, "sum_us") || !skip_spaces(&s))
+		goto bad_title;
+	token(&s, &tok, &len);
+	if (tcprtt_parse_u64(tok, len, &sum) || s.p != s.end)
+		goto bad_title;
+
+	if (parse_table(c, &g->hist, err))
+		return -1;
+	if (g->hist.unit != snap->total.unit)
+		return fail(err, c->lineno - TCPRTT_ROWS,
+			    "the table of %s has another unit than the total",
+			    g->addr);
+	g->hist.samples = rows_sum(&g->hist);
+	g->hist.sum_us = sum;
+	if (g->hist.samples != samples)
+		return fail(err, title,
+			    "samples %llu is not the sum of the rows (%llu)",
+			    (unsigned long long)samples,
+			    (unsigned long long)g->hist.samples);
+	snap->nr_groups++;
+	return 0;
+
+bad_title:
+	return fail(err, title,
+		    "expected 'ADDRESS samples N average_us N sum_us N' after '= ', got '%s'",
+		    quote(q, sizeof(q), c->line, c->len));
+}
+
+/*
+ * Blocks after the summary, each ended by a blank line or the end of the
+ * input: the per-address tables, and blocks of newer modules, skipped.
  */
 static int parse_blocks(struct cursor *c, struct tcprtt_snapshot *snap,
 			struct tcprtt_parse_error *err)
 {
-	(void)c;
-	(void)snap;
-	(void)err;
-	return 0;
+	static const char remote[] = "Remote Address = ";
+	static const char local[] = "Local Address = ";
+	int ret;
+
+	while ((ret = next_line(c, err)) > 0) {
+		if (!c->len)
+			continue;
+		if (starts_with(c, remote)) {
+			if (parse_group(c, snap, TCPRTT_GROUP_BY_RADDR,
+					strlen(remote), err))
+				return -1;
+			continue;
+		}
+		if (starts_with(c, local)) {
+			if (parse_group(c, snap, TCPRTT_GROUP_BY_LADDR,
+					strlen(local), err))
+				return -1;
+			continue;
+		}
+		/* Unknown: skip to the blank line that ends it. */
+		while ((ret = next_line(c, err)) > 0 && c->len)
+			;
+		if (ret <= 0)
+			break;
+	}
+	return ret < 0 ? -1 : 0;
 }
 
 int tcprtt_parse(const char *buf, size_t len, struct tcprtt_snapshot *snap,
@@ -389,7 +515,8 @@ int tcprtt_parse(const char *buf, size_t len, struct tcprtt_snapshot *snap,
 	if (!len)
 		return fail(err, 1, "empty input");
 	if (parse_table(&c, &snap->total, err) ||
-	    parse_summary(&c, &snap->total, err) ||
+	    parse_summary(&c, &snap->total, snap->filter,
+			  sizeof(snap->filter), err) ||
 	    parse_blocks(&c, snap, err))
 		return -1;
 	return 0;

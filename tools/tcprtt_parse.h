@@ -13,6 +13,10 @@
 
 #include "../tcprtt.h"
 
+/* The kernel's spellings, so the printer reads like the module. */
+#define __printf(fmt, args) __attribute__((format(printf, fmt, args)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 enum tcprtt_unit {
 	TCPRTT_UNIT_US,
 	TCPRTT_UNIT_MS,
@@ -26,13 +30,31 @@ struct tcprtt_hist {
 	__u64 sum_us;		/* sum of all rtts in µs, whatever the unit */
 };
 
+/* The module's per-address tables: group_max is at most 128, plus other. */
+#define TCPRTT_MAX_GROUPS 129
+#define TCPRTT_ADDR_LEN 48	/* an IPv6 address in text, or "other" */
+
+enum tcprtt_group_by {
+	TCPRTT_GROUP_BY_NONE,
+	TCPRTT_GROUP_BY_LADDR,	/* "Local Address = ..." */
+	TCPRTT_GROUP_BY_RADDR,	/* "Remote Address = ..." */
+};
+
+struct tcprtt_group_hist {
+	char addr[TCPRTT_ADDR_LEN];	/* as the module wrote it; "other" */
+	struct tcprtt_hist hist;
+};
+
 /*
- * Everything one read of /proc/net/tcprtt yields.  The per-address tables
- * of a later issue ("Remote Address = ..." blocks) will be added here, next
- * to the totals, and filled in by parse_blocks() in tcprtt_parse.c.
+ * Everything one read of /proc/net/tcprtt yields: the totals, the filter
+ * the module applies ("" when none) and the per-address tables, if any.
  */
 struct tcprtt_snapshot {
 	struct tcprtt_hist total;
+	char filter[256];
+	enum tcprtt_group_by group_by;
+	unsigned int nr_groups;
+	struct tcprtt_group_hist groups[TCPRTT_MAX_GROUPS];
 };
 
 struct tcprtt_parse_error {

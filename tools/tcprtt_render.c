@@ -20,10 +20,10 @@ unsigned int tcprtt_bar_len(__u64 count, __u64 max)
 	if (count > max)
 		count = max;
 	/* count * 40 does not fit in 64 bits above 2^58. */
-	return (tcprtt_u128)count * TCPRTT_BAR_WIDTH / max;
+	return (__uint128_t)count * TCPRTT_BAR_WIDTH / max;
 }
 
-void tcprtt_put_u128(FILE *f, tcprtt_u128 v)
+void tcprtt_put_u128(FILE *f, __uint128_t v)
 {
 	char buf[40], *p = buf + sizeof(buf);
 
@@ -35,9 +35,9 @@ void tcprtt_put_u128(FILE *f, tcprtt_u128 v)
 	fputs(p, f);
 }
 
-static tcprtt_u128 total(const struct tcprtt_hist *h)
+static __uint128_t total(const struct tcprtt_hist *h)
 {
-	tcprtt_u128 sum = 0;
+	__uint128_t sum = 0;
 	unsigned int row;
 
 	for (row = 0; row < TCPRTT_ROWS; row++)
@@ -199,8 +199,8 @@ void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
 	tcprtt_put_u128(f, st.samples);
 	fprintf(f, ",\"sum_us\":%llu", (unsigned long long)h->sum_us);
 	if (st.empty) {
-		fputs(",\"average\":null,\"min_row\":null,\"max_row\":null"
-		      ",\"p50\":null,\"p90\":null,\"p99\":null}}\n", f);
+		fputs(",\"average\":null,\"min_row\":null,\"max_row\":null,", f);
+		fputs("\"p50\":null,\"p90\":null,\"p99\":null}}\n", f);
 		return;
 	}
 	fprintf(f, ",\"average\":%.3f,\"min_row\":", st.average);
@@ -234,15 +234,15 @@ static void put_seconds(FILE *f, __u64 v, unsigned int decimals)
 }
 
 #define PROM_NAME "tcprtt_rtt_seconds"
+#define PROM_HELP "Smoothed round-trip time of TCP connections, as counted by the tcprtt module."
 
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h)
 {
 	unsigned int decimals = h->unit == TCPRTT_UNIT_MS ? 3 : 6;
-	tcprtt_u128 cum = 0;
+	__uint128_t cum = 0;
 	unsigned int row;
 
-	fputs("# HELP " PROM_NAME " Smoothed round-trip time of TCP connections, as counted by the tcprtt module.\n"
-	      "# TYPE " PROM_NAME " histogram\n", f);
+	fputs("# HELP " PROM_NAME " " PROM_HELP "\n# TYPE " PROM_NAME " histogram\n", f);
 	/*
 	 * Row i holds rtts below its upper bound, so that bound is its "le".
 	 * The last row also holds everything larger: it only counts in +Inf.

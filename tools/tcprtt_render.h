@@ -11,11 +11,8 @@
 
 #include "tcprtt_parse.h"
 
-/* Sums of rows may pass 2^64; these are exact. */
-typedef unsigned __int128 tcprtt_u128;
-
 struct tcprtt_stats {
-	tcprtt_u128 samples;	/* exact sum of the rows */
+	__uint128_t samples;	/* exact sum of the rows: may pass 2^64 */
 	bool empty;		/* no samples: nothing below is meaningful */
 	double average;		/* sum_us / samples, in the histogram's unit */
 	unsigned int min_row, max_row;	/* lowest and highest non-empty row */
@@ -67,6 +64,6 @@ void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h);
 
 /* Writes @v in decimal. */
-void tcprtt_put_u128(FILE *f, tcprtt_u128 v);
+void tcprtt_put_u128(FILE *f, __uint128_t v);
 
 #endif /* TCPRTT_RENDER_H */

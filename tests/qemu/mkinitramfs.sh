@@ -3,21 +3,29 @@
 #
 # Build the guest's initramfs: static busybox, the virtio and 9p modules of
 # KVER, and an /init that mounts the host's / over 9p and switches to it.
+# ROOT (default /) is where the modules are, and for ARCH arm64 also the
+# busybox-static to take.
+#
+#   mkinitramfs.sh KVER OUT [ROOT [x86_64|arm64]]
 set -euo pipefail
 
-kver=${1:?usage: mkinitramfs.sh KVER OUT}
-out=${2:?usage: mkinitramfs.sh KVER OUT}
+kver=${1:?usage: mkinitramfs.sh KVER OUT [ROOT [ARCH]]}
+out=${2:?usage: mkinitramfs.sh KVER OUT [ROOT [ARCH]]}
+sysroot=${3:-/}
+arch=${4:-x86_64}
 here=$(cd "$(dirname "$0")" && pwd)
+busybox=/bin/busybox
+[ "$arch" = x86_64 ] || busybox=$sysroot/bin/busybox
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,newroot,modules}
-cp /bin/busybox "$root/bin/busybox"
+cp "$busybox" "$root/bin/busybox"
 cp "$here/init" "$root/init"
 
 # modprobe knows the load order; compressed modules are unpacked for
 # busybox's insmod.
-modprobe -a -S "$kver" --show-depends virtio_pci 9pnet_virtio 9p |
+modprobe -a -d "$sysroot" -S "$kver" --show-depends virtio_pci 9pnet_virtio 9p |
 	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
 	while read -r ko; do
 		name=$(basename "$ko")

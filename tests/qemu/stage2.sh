@@ -17,4 +17,4 @@ cd /run/tcprtt/src || exit 1
 sh /run/tcprtt/out/cmd
 echo "TCPRTT-GUEST-EXIT=$?"
 echo o >/proc/sysrq-trigger
-sleep 60
+sleep 60 2>/dev/null

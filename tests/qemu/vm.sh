@@ -5,48 +5,73 @@
 # root shared read-only, run a command in the project folder inside the guest,
 # and exit with its status.  The guest has no network device.
 #
-#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i] -- COMMAND
+#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i]
+#         [-r ROOT] [-A x86_64|arm64] -- COMMAND
 #
-# -i counts guest time in executed instructions (-icount; one CPU unless -c
-# says otherwise), for benchmarks.  Console output goes to stdout and
-# .cache/qemu/last/console.log.
+# -i counts guest time in executed instructions (one CPU, -icount), for
+# benchmarks and for tests that need exact rtts.  When the guest idles, its
+# clock jumps to the next timer (sleep=off) instead of following the host's,
+# whose load would otherwise leak into every netem delay; so guest-time
+# deadlines must allow for the clock racing ahead while a file is read from
+# the host.  -r boots ROOT/boot/vmlinuz-KVER and shares ROOT as the guest's
+# root instead of / (a sid root, an unpacked arm64 one: scripts/kernel.sh);
+# -A arm64 boots it under qemu-system-aarch64 -M virt.  Console output goes
+# to stdout and .cache/qemu/last/console.log.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 kver=${KVER:-}
-cpus=
+cpus=2
 mem=2048
 timeout=1800
 append=
 icount=()
+root=/
+arch=x86_64
 
 usage() {
 	sed -n 's/^#   //p' "$0" >&2
 	exit 2
 }
 
-while getopts "k:c:m:t:a:i" opt; do
+while getopts "k:c:m:t:a:ir:A:" opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	c) cpus=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
-	i) icount=(-icount shift=0,sleep=on) ;;
+	i) icount=(-icount "shift=0,sleep=${TCPRTT_ICOUNT_SLEEP:-off}"); cpus=1 ;;
+	r) root=$OPTARG ;;
+	A) arch=$OPTARG ;;
 	*) usage ;;
 	esac
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || usage
 [ -n "$kver" ] || kver=$("$src/scripts/guest-kver.sh")
-[ -n "$cpus" ] || cpus=$(( ${#icount[@]} ? 1 : 2 ))
 
 cache=$src/.cache/qemu
 mkdir -p "$cache"
 initrd=$cache/initramfs-$kver.gz
-if [ ! -s "$initrd" ] || [ "$src/tests/qemu/init" -nt "$initrd" ]; then
-	"$src/tests/qemu/mkinitramfs.sh" "$kver" "$initrd"
+if [ ! -s "$initrd" ] || [ "$src/tests/qemu/init" -nt "$initrd" ] ||
+   [ "$src/tests/qemu/mkinitramfs.sh" -nt "$initrd" ]; then
+	"$src/tests/qemu/mkinitramfs.sh" "$kver" "$initrd" "$root" "$arch"
 fi
+
+case $arch in
+x86_64)
+	qemu=(qemu-system-x86_64 -cpu max)
+	console=ttyS0
+	;;
+arm64)
+	qemu=(qemu-system-aarch64 -M virt -cpu max)
+	console=ttyAMA0
+	;;
+*)
+	usage
+	;;
+esac
 
 out=$cache/last
 rm -rf "$out"
@@ -61,12 +86,12 @@ accel=(-accel "tcg,thread=${TCPRTT_TCG_THREAD:-single}")
 
 p9=security_model=none,multidevs=remap
 status=0
-timeout --kill-after=10 "$timeout" qemu-system-x86_64 \
-	"${accel[@]}" "${icount[@]}" -cpu max -smp "$cpus" -m "$mem" \
+timeout --kill-after=10 "$timeout" "${qemu[@]}" \
+	"${accel[@]}" "${icount[@]}" -smp "$cpus" -m "$mem" \
 	-display none -monitor none -serial stdio -no-reboot -nic none \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 $append" \
-	-virtfs "local,path=/,mount_tag=root,readonly=on,$p9" \
+	-kernel "$root/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=$console loglevel=4 panic=-1 $append" \
+	-virtfs "local,path=$root,mount_tag=root,readonly=on,$p9" \
 	-virtfs "local,path=$src,mount_tag=src,readonly=on,$p9" \
 	-virtfs "local,path=$out,mount_tag=out,$p9" \
 	</dev/null | sed -u 's/\r$//' | tee "$out/console.log" || status=$?

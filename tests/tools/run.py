@@ -73,6 +73,8 @@ INVALID = [
     ("bad-bar.txt", 7, "bad distribution bar"),
     ("bad-nul.txt", 31, "NUL"),
     ("bad-binary.bin", 1, "NUL"),
+    ("bad-group-samples.txt", 68, "samples 11 is not the sum of the rows (10)"),
+    ("bad-group-title.txt", 68, "expected 'ADDRESS samples N average_us N"),
 ]
 
 # Option values the printer must refuse with exit status 2.
@@ -85,6 +87,12 @@ BAD_USAGE = [
     ["-j", "-o", "table"], ["-z"], ["--bogus"], ["extra"],
     ["-c", "3"], ["-m"], ["-m", "-i", "1", "-f", "x"], ["-r", "-f", "x"],
     ["-O", ""], ["-f", ""],
+    ["-b", "-B", "-i", "1"], ["-4", "-6", "-i", "1"], ["-p", "0", "-i", "1"],
+    ["-p", "70000", "-i", "1"], ["-P", "x", "-i", "1"],
+    ["-a", "1.2.3", "-i", "1"], ["-A", "::g", "-i", "1"],
+    ["-p", "80", "-p", "81", "-i", "1"], ["-p", "80"], ["-B"],
+    ["-P", "80", "-i", "1", "-f", "x"], ["--all-netns", "-i", "1"],
+    ["--all-netns", "-f", "x"], ["--all-netns", "-j"],
 ]
 
 
@@ -209,6 +217,14 @@ def t_unit(binary, name):
 def t_table(tool, name):
     got = run_ok(tool, ["-f", fixture(name + ".txt")])
     want = table_of(VALID[name])
+    if name == "future":
+        # Its per-address table follows; unknown blocks are skipped.
+        check(got.startswith(want + "\nRemote Address = 2001:db8::2 "
+                             "(samples 1, average 1000 us)\nlatency\n"),
+              "future.txt: the table, then 2001:db8::2's:\n" + got[:3000])
+        check("Future" not in got and "garbage" not in got,
+              "an unknown block was printed")
+        got = got[:len(want)]
     expect_text(got, want, "table of %s.txt" % name)
     rows, unit, _ = parse_model(read(fixture(VALID[name] + ".txt")))
     expect_text(got, fmt.table(rows, unit), "Python model's table")
@@ -685,6 +701,90 @@ def t_reset_errors(tool, tmp):
           "stderr %r" % err)
 
 
+# ------------------------------------- scope: filters, groups, netns
+
+def t_grouped(tool):
+    got = run_ok(tool, ["-f", fixture("grouped.txt")])
+    expect_text(got, read(os.path.join(EXPECTED, "grouped.table")),
+                "grouped.txt")
+    # The tables of a report are the interval's, address by address.
+    got = run_ok(tool, ["-f", fixture("grouped.txt"), "-d", "0.05"])
+    check("filter: family=4 rport=5203\n" in got and
+          "Remote Address = 192.0.2.2 (samples 0)" not in got and
+          "Remote Address = other (samples 0)\n" in got,
+          "-d over a still file: only other, empty:\n" + got[:3000])
+
+
+KNOBS = {"lport": "0", "rport": "0", "laddr": "", "raddr": "",
+         "family": "any", "group": "none"}
+
+
+def scope_root(tmp, name, old=None, proc=False):
+    root = fake_root(tmp, name, proc=proc)
+    params = os.path.join(root, "sys/module/tcprtt/parameters")
+    for knob, value in dict(KNOBS, **(old or {})).items():
+        with open(os.path.join(params, knob), "w") as f:
+            f.write(value + "\n")
+    return root, params
+
+
+def knobs(params):
+    return {k: read(os.path.join(params, k)).rstrip("\n") for k in KNOBS}
+
+
+def t_scope_knobs(tool, tmp):
+    old = {"lport": "22", "laddr": "192.0.2.9"}
+    root, params = scope_root(tmp, "root-scope", old)
+    before = knobs(params)
+    fifo = Feeder(os.path.join(root, "proc/net/tcprtt"))
+    proc = start(tool, ["-P", "5201", "-A", "2001:db8::2", "-6", "-B",
+                        "-i", "0.01", "-c", "1"], env={"TCPRTT_ROOT": root})
+    fifo.feed(read(fixture("grouped.txt")), proc)
+    now = knobs(params)
+    expect_eq(now, dict(before, rport="5201", raddr="2001:db8::2",
+                        family="6", group="raddr"), "parameters while running")
+    fifo.feed(read(fixture("grouped.txt")), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    check(out.startswith("filter: family=4 rport=5203\nlatency\n"),
+          "the module's filter above the table: %r" % out[:200])
+    expect_eq(knobs(params), before, "parameters restored on exit")
+
+
+def t_scope_errors(tool, tmp):
+    root, params = scope_root(tmp, "root-scope-missing", proc=True)
+    os.unlink(os.path.join(params, "raddr"))
+    rc, out, err = run(tool, ["-A", "192.0.2.2", "-i", "1"],
+                       env={"TCPRTT_ROOT": root})
+    expect_eq((rc, out), (1, ""), "exit status and stdout")
+    check("has no raddr parameter" in err and err.count("\n") == 1,
+          "stderr %r" % err)
+
+
+def t_all_netns(tool, tmp):
+    root = fake_root(tmp, "root-netns", proc=False)
+    os.makedirs(os.path.join(root, "proc/4242/ns"))
+    ns = os.path.join(root, "proc/4242/ns/net")
+    with open(ns, "w"):
+        pass
+    with open(os.path.join(root, "proc/4242/comm"), "w") as f:
+        f.write("echo-server\n")
+    ino = os.stat(ns).st_ino
+    a = fmt.rows_from({3: 5, 7: 2})
+    b = fmt.rows_from({12: 9})
+    text = ("netns 4026531840\n" + fmt.proc(a, "us", 100) + "\n" +
+            "netns %d\n" % ino + fmt.proc(b, "us", 27000) + "\n" +
+            "netns 4026532999\n" + fmt.proc([0] * fmt.ROWS, "us", 0) + "\n")
+    d = os.path.join(root, "sys/kernel/debug/tcprtt")
+    os.makedirs(d)
+    with open(os.path.join(d, "netns"), "w") as f:
+        f.write(text)
+    got = run_ok(tool, ["--all-netns"], env={"TCPRTT_ROOT": root})
+    want = ("netns 4026531840\n" + fmt.table(a) + "\n" +
+            "netns %d pid 4242 comm echo-server\n" % ino + fmt.table(b))
+    expect_text(got, want, "--all-netns (the idle namespace left out)")
+
+
 # ---------------------------------------------------- docs, build, fuzz
 
 def t_man(tool):
@@ -849,6 +949,12 @@ def main():
         r.add("%s: -r falls back to /proc" % label, t_reset_fallback, tool,
               tmp)
         r.add("%s: -r errors" % label, t_reset_errors, tool, tmp)
+        r.add("%s: per-address tables" % label, t_grouped, tool)
+        r.add("%s: -P -A -6 -B set and restore" % label, t_scope_knobs,
+              tool, tmp)
+        r.add("%s: -A without the parameter" % label, t_scope_errors, tool,
+              tmp)
+        r.add("%s: --all-netns" % label, t_all_netns, tool, tmp)
 
     r.add("man page", t_man, os.path.abspath(args.tool))
     r.add("make install", t_install, args.make)

@@ -1,0 +1,193 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The packaging paths, as a user takes them, for CI:
+#  1. DKMS from a checkout: dkms add, build -k, install -k, status against
+#     the installed headers of a kernel that is not the guest's default one
+#     (6.12 from bookworm-backports), that kernel booted in the guest loading
+#     the installed module, then dkms remove;
+#  2. the Debian packages: dpkg-buildpackage, lintian, apt-get install of
+#     both .debs, DKMS's build for the installed kernel, a smoke test in the
+#     guest with the installed module and the installed printer, then purge.
+# Prints KTAP and "N passed, N failed"; exits non-zero on any failure.  Needs
+# root.  Logs are in .cache/ci-packaging/.
+#
+#   tests/ci-packaging.sh [-k KVER]     KVER: the DKMS kernel (default: bpo)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+log=.cache/ci-packaging
+dkms_kver=
+while getopts "k:" opt; do
+	case $opt in
+	k) dkms_kver=$OPTARG ;;
+	*) sed -n 's/^#   //p' "$0" >&2; exit 2 ;;
+	esac
+done
+
+n=0
+passed=0
+failed=0
+started=$SECONDS
+
+# step NAME COMMAND...: one KTAP line; the command's output goes to
+# $log/NAME.log and, when it fails, its tail to the diagnostics.
+step() {
+	local name=$1 start=$SECONDS
+
+	shift
+	n=$((n + 1))
+	if "$@" >"$log/$name.log" 2>&1; then
+		passed=$((passed + 1))
+		echo "# $name: $((SECONDS - start)) s"
+		echo "ok $n $name"
+		return 0
+	fi
+	failed=$((failed + 1))
+	tail -n 30 "$log/$name.log" | sed 's/^/# /'
+	echo "not ok $n $name"
+	return 1
+}
+
+# skip NAME REASON
+skip() {
+	n=$((n + 1))
+	echo "ok $n $1 # SKIP $2"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	return 1
+}
+
+# Nothing of an earlier run may stay: packages, DKMS trees, sources.
+clean_slate() {
+	if dpkg-query -W -f='${Status}' tcprtt-dkms tcprtt-tools 2>/dev/null | grep -q installed; then
+		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq tcprtt-dkms tcprtt-tools
+	fi
+	dkms remove "tcprtt/$version" --all 2>/dev/null || true
+	rm -rf "/usr/src/tcprtt-$version" "/var/lib/dkms/tcprtt"
+	[ -z "$(dkms status tcprtt 2>/dev/null)" ] || fail "dkms still lists tcprtt"
+}
+
+check_version() {
+	local tmp rc=0
+
+	[ "$(scripts/version-check.sh)" = "$version" ] || fail "version-check printed another version"
+	# A changelog that disagrees with tcprtt.h must fail it.
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/scripts" "$tmp/debian"
+	cp scripts/version-check.sh "$tmp/scripts/"
+	cp tcprtt.h dkms.conf "$tmp/"
+	sed '1s/(\([^)]*\))/(\1.1)/' debian/changelog >"$tmp/debian/changelog"
+	if "$tmp/scripts/version-check.sh"; then
+		rc=1
+		echo "FAIL: version-check accepted $(head -n 1 "$tmp/debian/changelog")" >&2
+	fi
+	rm -rf "$tmp"
+	return $rc
+}
+
+dkms_installed_for() {
+	local kver=$1 status
+
+	status=$(dkms status "tcprtt/$version" -k "$kver")
+	echo "$status"
+	echo "$status" | grep -q ": installed" || fail "dkms status for $kver: '$status', expected installed"
+	[ -e "/lib/modules/$kver/updates/dkms/tcprtt.ko" ] ||
+		[ -e "/lib/modules/$kver/updates/dkms/tcprtt.ko.xz" ] ||
+		fail "no tcprtt.ko in /lib/modules/$kver/updates/dkms"
+	modinfo -k "$kver" -F version tcprtt | grep -qx "$version" ||
+		fail "modinfo -k $kver: version $(modinfo -k "$kver" -F version tcprtt), expected $version"
+}
+
+dkms_removed() {
+	dkms remove "tcprtt/$version" --all
+	[ -z "$(dkms status tcprtt)" ] || fail "dkms status still lists: $(dkms status tcprtt)"
+	[ ! -e "/lib/modules/$dkms_kver/updates/dkms/tcprtt.ko" ] || fail "tcprtt.ko stayed in $dkms_kver"
+	rm -rf "/usr/src/tcprtt-$version"
+}
+
+# guest KVER [PRINTER]: the smoke test in KVER's guest; without a printer,
+# also what an unenrolled key does under lockdown.
+guest() {
+	tests/qemu/vm.sh -k "$1" -t 900 -- env TCPRTT_VERSION="$version" \
+		TCPRTT_PRINTER="${2:-}" TCPRTT_LOCKDOWN=$([ -n "${2:-}" ] || echo 1) \
+		bash tests/guest.sh smoke.sh
+}
+
+# A copy of the tracked files, so that the .debs and debian/'s droppings
+# stay in .cache.
+build_debs() {
+	local dir=$log/deb
+
+	rm -rf "$dir"
+	mkdir -p "$dir/src"
+	git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$dir/src"
+	(cd "$dir/src" && dpkg-buildpackage -us -uc -b)
+	ls "$dir"/tcprtt-dkms_"$version"_all.deb "$dir"/tcprtt-tools_"$version"_*.deb
+}
+
+run_lintian() {
+	lintian --fail-on error "$log"/deb/tcprtt_"$version"_*.changes
+}
+
+apt_install_debs() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		"./$log/deb/tcprtt-dkms_${version}_all.deb" \
+		./"$log"/deb/tcprtt-tools_"$version"_*.deb
+	[ -x /usr/sbin/tcprtt ] || fail "no /usr/sbin/tcprtt"
+	man -w tcprtt >/dev/null || fail "no man page for tcprtt"
+}
+
+purge() {
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y tcprtt-dkms tcprtt-tools
+	[ -z "$(dkms status tcprtt)" ] || fail "dkms status still lists: $(dkms status tcprtt)"
+	[ ! -e "/lib/modules/$guest_kver/updates/dkms/tcprtt.ko" ] || fail "tcprtt.ko stayed in $guest_kver"
+}
+
+mkdir -p "$log"
+echo "TAP version 13"
+version=$(sed -n 's/^#define TCPRTT_VERSION "\(.*\)"/\1/p' tcprtt.h)
+step deps scripts/deps.sh dkms dh-dkms debhelper lintian devscripts fakeroot \
+	build-essential man-db
+[ -n "$dkms_kver" ] || dkms_kver=$(scripts/kernel.sh bpo 2>"$log/kernel.log")
+guest_kver=$(scripts/guest-kver.sh)
+echo "# DKMS kernel $dkms_kver; guest's default kernel $guest_kver; version $version"
+make -s -C tests >"$log/tests-build.log" 2>&1 || echo "# cannot build tests/tcprtt_load"
+
+step version_check check_version
+step clean_slate clean_slate
+
+# 1. DKMS from a checkout, for a kernel that is not the default one.
+if [ "$dkms_kver" = "$guest_kver" ]; then
+	echo "# $dkms_kver is also the guest's default kernel: pick another with -k"
+fi
+if step dkms_add_source make -s dkms-source &&
+   step dkms_add dkms add "tcprtt/$version" &&
+   step dkms_build dkms build -k "$dkms_kver" "tcprtt/$version" &&
+   step dkms_install dkms install -k "$dkms_kver" "tcprtt/$version" &&
+   step dkms_status dkms_installed_for "$dkms_kver"; then
+	step dkms_guest_load guest "$dkms_kver"
+else
+	skip dkms_guest_load "DKMS did not install the module"
+fi
+step dkms_remove dkms_removed
+
+# 2. The Debian packages.
+if step deb_build build_debs; then
+	step deb_lintian run_lintian
+	if step deb_apt_install apt_install_debs &&
+	   step deb_dkms_built dkms_installed_for "$guest_kver"; then
+		step deb_guest_smoke guest "$guest_kver" /usr/sbin/tcprtt
+	else
+		skip deb_guest_smoke "the packages did not install the module"
+	fi
+	step deb_purge purge
+fi
+
+echo "1..$n"
+echo "# ci-packaging: $((SECONDS - started)) s"
+echo "ci-packaging: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

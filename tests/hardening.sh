@@ -1,0 +1,267 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hardening: load/unload cycles under traffic, parallel readers with resets,
+# no lost increments on many CPUs, init failures that leave nothing behind,
+# and hostile writes to every writable file.
+# Runs inside the guest, as root; prints KTAP.  Counts come from the
+# environment (defaults are CI's; "make stress" raises them):
+#   TCPRTT_CYCLES (20)  TCPRTT_READERS (10)  TCPRTT_READ_SECONDS (15)
+#   TCPRTT_REQUESTS (2000, per CPU in the totals test)
+source "$(dirname "$0")/lib.sh"
+
+CYCLES=${TCPRTT_CYCLES:-20}
+READERS=${TCPRTT_READERS:-10}
+READ_SECONDS=${TCPRTT_READ_SECONDS:-15}
+REQUESTS=${TCPRTT_REQUESTS:-2000}
+CLAIM_KO=$TCPRTT_SRC/tests/claim/tcprtt_claim.ko
+MISSING_KO=$TCPRTT_SRC/.cache/probe-missing/tcprtt.ko
+PARAMS=/sys/module/tcprtt/parameters
+TRACING=/sys/kernel/tracing
+
+TESTS="
+	hostile_writes
+	load_cycles_traffic
+	readers_resets
+	totals
+	load_fail_debugfs
+	probe_shares_claimed
+	load_fail_probe_missing
+	load_fail_oom
+"
+
+debugfs_off() {
+	grep -qw debugfs=off /proc/cmdline
+}
+
+setup() {
+	# With debugfs off the module cannot load: that is what is tested there.
+	debugfs_off || tcprtt_load_module
+	setup_netns
+	start_server $SRV4
+	start_server $SRV6
+}
+
+cleanup() {
+	cleanup_two_hosts
+	rmmod tcprtt_claim 2>/dev/null
+	return 0
+}
+
+# Oversized, binary and partial input, for any file that takes "1" or a word.
+BAD_INPUT=(
+	"b'x' * 4095" "b'1' * 4096" "b'1' * 5000" "b'1' + b'\\n' * 100"
+	"b'\\x00'" "b'\\xff\\xfe'" "b'\\x01'" "b'\\x001'" "b'\\n'" "b' '"
+)
+
+# expect_rejected FILE DATA...: every write fails with EINVAL, or with
+# EACCES where the file is read-only (a load-time parameter such as attach).
+expect_rejected() {
+	local file=$1 data errno=EINVAL
+
+	shift
+	[ "$(stat -c %a "$file")" != 444 ] || errno=EACCES
+	for data in "$@"; do
+		# The kernel hands a parameter its value as a C string: a write
+		# that starts with NUL arrives as "", which clears an address
+		# filter legitimately (the value is checked unchanged after).
+		case $file:$data in
+		*/laddr:"b'\\x00"* | */raddr:"b'\\x00"*) continue ;;
+		esac
+		expect_eq "write of $data to $file" $errno "$(write_file "$file" "$data")"
+	done
+}
+
+test_hostile_writes() {
+	local before param value proc_file
+
+	tcprtt_load_module
+	client $SRV4 -n 30 >/dev/null
+	proc_file=/proc/$(ip netns pids "$SRV" | head -n 1)/net/tcprtt
+	before=$(hist "$CLI")
+	expect_rejected "$RESET" "${BAD_INPUT[@]}" "b'1\\x00'" "b'11'" "b'0'"
+	expect_rejected "$proc_file" "${BAD_INPUT[@]}" "b'1\\x00'" "b'11'" "b'0'"
+	expect_rejected /proc/net/tcprtt "b'1' * 1048576"
+	# "u" and "m" are prefixes of valid words; "msx" a word and junk.
+	expect_rejected $PARAMS/unit "b'u'" "b'm'" "b'msx'" "b'ms\\n\\n'" "b'\\x00ms'" "b'\\xffus'"
+	for param in $PARAMS/*; do
+		value=$(cat "$param")
+		expect_rejected "$param" "${BAD_INPUT[@]}"
+		expect_eq "value of $param after rejected writes" "$value" "$(cat "$param")"
+	done
+	expect_eq "client table after rejected writes" "$before" "$(hist "$CLI")"
+	expect_ge "samples kept" 30 "$(summary "$CLI" samples)"
+}
+
+samples_gt0() {
+	local n
+
+	n=$(ip netns exec "$CLI" awk '$1 == "samples" { print $2 }' /proc/net/tcprtt 2>/dev/null)
+	[ "${n:-0}" -gt 0 ]
+}
+
+# Request/response on CPU 0, 64 KiB request/response (bulk) on CPU 1.
+traffic_both_cpus() {
+	local cpu1=$(($(nproc) > 1 ? 1 : 0))
+
+	client_bg $SRV4 -t 3600 >/dev/null
+	ip netns exec "$CLI" taskset -c $cpu1 "$TCPRTT_LOAD" client $SRV6 $PORT -t 3600 -s 65536 >/dev/null &
+}
+
+test_load_cycles_traffic() {
+	local i start=$SECONDS
+
+	tcprtt_unload_module
+	traffic_both_cpus
+	for i in $(seq "$CYCLES"); do
+		insmod "$TCPRTT_KO"
+		wait_until 30 samples_gt0 || fail "cycle $i: no samples after load"
+		rmmod tcprtt
+		[ ! -e /proc/net/tcprtt ] || fail "cycle $i: /proc/net/tcprtt left after rmmod"
+		[ ! -e /sys/kernel/debug/tcprtt ] || fail "cycle $i: debugfs directory left after rmmod"
+	done
+	log "$CYCLES load/unload cycles under traffic on $(nproc) CPUs in $((SECONDS - start)) s"
+	kill %1 %2
+	wait || true
+	tcprtt_load_module
+}
+
+test_readers_resets() {
+	local pid
+
+	tcprtt_load_module
+	traffic_both_cpus
+	pid=$(ip netns pids "$CLI" | head -n 1)
+	# The client namespace's file by its /proc/PID path; resets go through
+	# it and through debugfs in turn.
+	python3 "$TCPRTT_SRC/tests/readers.py" "/proc/$pid/net/tcprtt" \
+		"$READERS" "$READ_SECONDS" "/proc/$pid/net/tcprtt" "$RESET"
+	kill %1 %2
+	wait || true
+}
+
+# ref_hits: how often the kernel's own kprobe event on the same function fired.
+ref_hits() {
+	awk '$1 == "tcprtt_ref" { print $2 }' $TRACING/kprobe_profile
+}
+
+all_samples() {
+	local n=0 ns
+
+	for ns in "" "$CLI" "$SRV"; do
+		n=$((n + $(summary "$ns" samples)))
+	done
+	echo $n
+}
+
+no_open_connections() {
+	local ns
+
+	for ns in "$CLI" "$SRV"; do
+		[ -z "$(ip netns exec "$ns" ss -Htn state established state fin-wait-1 \
+			state fin-wait-2 state close-wait state last-ack state closing)" ] || return 1
+	done
+}
+
+test_totals() {
+	local cpus cpu hits0 hits1 samples0 samples1 requests=0 out
+
+	[ -d $TRACING ] && [ -w $TRACING/kprobe_events ] || { log "SKIP: no tracefs"; return $KSFT_SKIP; }
+	tcprtt_load_module
+	cpus=$(nproc)
+	out=$(mktemp -d)
+	# The kernel's own count of the same function's hits: the same address,
+	# so the same calls, counted by a second kprobe.
+	echo "p:tcprtt_ref tcp_rcv_established" >>$TRACING/kprobe_events
+	echo 1 >$TRACING/events/kprobes/tcprtt_ref/enable
+	wait_until 30 no_open_connections
+	hits0=$(ref_hits)
+	samples0=$(all_samples)
+	for cpu in $(seq 0 $((cpus - 1))); do
+		ip netns exec "$CLI" taskset -c "$cpu" "$TCPRTT_LOAD" client $SRV4 $PORT \
+			-n "$REQUESTS" >"$out/$cpu" &
+	done
+	wait
+	wait_until 30 no_open_connections || fail "connections still open"
+	samples1=$(all_samples)
+	hits1=$(ref_hits)
+	echo 0 >$TRACING/events/kprobes/tcprtt_ref/enable
+	echo "-:tcprtt_ref" >>$TRACING/kprobe_events
+	for cpu in $(seq 0 $((cpus - 1))); do
+		requests=$((requests + $(awk '{ print $3 }' "$out/$cpu")))
+	done
+	rm -rf "$out"
+	log "$cpus clients, $requests requests: tcprtt counted $((samples1 - samples0)), the kernel's kprobe event $((hits1 - hits0))"
+	expect_eq "requests done" $((cpus * REQUESTS)) "$requests"
+	# Each request and each response is a segment into an established socket.
+	expect_ge "samples" $((2 * requests)) $((samples1 - samples0))
+	expect_eq "samples counted by tcprtt vs the kernel's kprobe event" \
+		$((hits1 - hits0)) $((samples1 - samples0))
+}
+
+# expect_clean_refusal WHAT MESSAGE [KO]: insmod refused, MESSAGE in dmesg,
+# nothing left.
+expect_clean_refusal() {
+	local what=$1 msg=$2 ko=${3:-$TCPRTT_KO} start
+
+	start=$(dmesg | wc -l)
+	if insmod "$ko" 2>/dev/null; then
+		fail "insmod succeeded $what"
+	fi
+	dmesg | tail -n +"$((start + 1))" | grep "tcprtt: $msg" ||
+		fail "no \"tcprtt: $msg\" in dmesg $what"
+	[ ! -d /sys/module/tcprtt ] || fail "module loaded $what"
+	[ ! -e /proc/net/tcprtt ] || fail "/proc/net/tcprtt left $what"
+	ip netns exec "$CLI" test ! -e /proc/net/tcprtt || fail "client namespace's /proc/net/tcprtt left $what"
+	[ ! -e /sys/kernel/debug/tcprtt ] || fail "debugfs directory left $what"
+}
+
+test_load_fail_debugfs() {
+	if ! debugfs_off; then
+		log "SKIP: needs a guest booted with debugfs=off (run.sh has one)"
+		return $KSFT_SKIP
+	fi
+	tcprtt_unload_module
+	expect_clean_refusal "with debugfs=off" "cannot create debugfs directory tcprtt: -1 (debugfs=off"
+	# A second try meets no leftover (a stale /proc entry would warn).
+	expect_clean_refusal "the second time with debugfs=off" "cannot create debugfs directory tcprtt: -1 (debugfs=off"
+}
+
+# tcprtt's kprobe has no post handler, so the kernel arms it without
+# FTRACE_OPS_FL_IPMODIFY: a live patch or any other IP-modifying hook on
+# tcp_rcv_established cannot claim the function away from it.
+test_probe_shares_claimed() {
+	[ -f "$CLAIM_KO" ] || fail "$CLAIM_KO not built (make test-modules)"
+	tcprtt_unload_module
+	insmod "$CLAIM_KO"
+	insmod "$TCPRTT_KO"
+	client $SRV4 -n 20 >/dev/null
+	expect_ge "samples while tcp_rcv_established is claimed" 20 "$(summary "$CLI" samples)"
+	rmmod tcprtt
+	rmmod tcprtt_claim
+	tcprtt_load_module
+}
+
+# A copy of tcprtt built to probe a function this kernel lacks: the last
+# init step fails, every earlier one is undone.
+test_load_fail_probe_missing() {
+	[ -f "$MISSING_KO" ] || fail "$MISSING_KO not built (make test-modules)"
+	tcprtt_unload_module
+	expect_clean_refusal "with its probe target missing" \
+		"cannot register kprobe on tcprtt_missing_function: -2" "$MISSING_KO"
+	insmod "$TCPRTT_KO"
+	client $SRV4 -n 20 >/dev/null
+	expect_ge "samples after the second insmod" 20 "$(summary "$CLI" samples)"
+}
+
+test_load_fail_oom() {
+	local config=/boot/config-$(uname -r)
+
+	if ! grep -q '^CONFIG_FAULT_INJECTION=y' "$config"; then
+		log "SKIP: $(uname -r) is built without CONFIG_FAULT_INJECTION ($config), so allocations cannot be made to fail"
+		return $KSFT_SKIP
+	fi
+	fail "fault injection is available but this test does not use it yet"
+}
+
+ktap_main

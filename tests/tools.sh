@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The printer (tools/tcprtt) against the live module: interval deltas add up
+# to the change in /proc and land in the row of the netem delay; -c and -T; -m switches
+# the module to millisecond rows and back; -r resets.
+source "$(dirname "$0")/lib.sh"
+
+TCPRTT=$TCPRTT_SRC/tools/tcprtt
+
+TESTS="
+	interval_deltas
+	interval_count
+	milliseconds
+	reset_option
+	table_matches_proc
+"
+
+setup() {
+	setup_two_hosts
+	[ -x "$TCPRTT" ]
+}
+
+cleanup() {
+	cleanup_two_hosts
+}
+
+# report_samples FILE: the "samples" of each report in FILE, one per line,
+# computed from the rows so the table itself is checked.
+report_rows_sum() {
+	awk '$1 == "latency" { if (n++) print s; s = 0 } $2 == "->" { s += $5 } END { if (n) print s }' "$1"
+}
+
+test_interval_deltas() {
+	local out=/tmp/tcprtt-i-$$ before after reports sum row15
+
+	set_delay 24ms
+	before=$(summary "$CLI" samples)
+	# Traffic only between the first report (the printer has its baseline)
+	# and Ctrl-C (which prints the last, partial interval): then the deltas
+	# must add up, however the guest's clock runs.
+	ip netns exec "$CLI" "$TCPRTT" -i 1 >"$out" &
+	wait_until 600 grep -q '^latency' "$out" || fail "no first report"
+	client $SRV4 -n 30 >/dev/null
+	kill -INT %1
+	wait %1 || fail "tcprtt -i 1 did not exit 0 on SIGINT"
+	after=$(summary "$CLI" samples)
+	reports=$(report_rows_sum "$out")
+	log "reports: $(echo $reports); /proc samples $before -> $after"
+	expect_ge "reports" 2 "$(echo "$reports" | wc -l)"
+	expect_eq "first interval (before traffic)" 0 "$(echo "$reports" | head -n 1)"
+	sum=$(echo "$reports" | awk '{ s += $1 } END { print s }')
+	expect_eq "sum of interval deltas" $((after - before)) "$sum"
+	expect_ge "samples counted" 30 "$sum"
+	# 24 ms is row 16384 -> 32768.
+	row15=$(awk '$1 == 16384 && $3 == 32768 { s += $5 } END { print s }' "$out")
+	expect_eq "samples in row 16384 -> 32768" "$sum" "$row15"
+	set_delay 0
+}
+
+test_interval_count() {
+	local out=/tmp/tcprtt-c-$$
+
+	ip netns exec "$CLI" "$TCPRTT" -i 1 -c 3 -T >"$out"
+	expect_eq "reports of -i 1 -c 3" 3 "$(grep -c '^latency' "$out")"
+	expect_eq "timestamps of -T" 3 "$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}$' "$out")"
+}
+
+test_milliseconds() {
+	local out=/tmp/tcprtt-m-$$ row
+
+	set_delay 24ms
+	# No -c: it runs until Ctrl-C, however fast the guest's clock goes.
+	ip netns exec "$CLI" "$TCPRTT" -m -i 1 >"$out" &
+	wait_until 600 grep -q '^latency' "$out" || fail "no first report"
+	expect_eq "unit while -m runs" ms "$(cat /sys/module/tcprtt/parameters/unit)"
+	client $SRV4 -n 20 >/dev/null
+	kill -INT %1
+	wait %1 || fail "tcprtt -m did not exit 0 on SIGINT"
+	expect_eq "unit after -m" us "$(cat /sys/module/tcprtt/parameters/unit)"
+	grep -q '^        ms              : count    distribution$' "$out" ||
+		fail "no ms header in the -m report"
+	# 24 ms is row 16 -> 32 in milliseconds.
+	row=$(awk '$1 == 16 && $3 == 32 { s += $5 } END { print s }' "$out")
+	expect_ge "samples in row 16 -> 32 ms" 20 "$row"
+	set_delay 0
+}
+
+test_reset_option() {
+	client $SRV4 -n 20 >/dev/null
+	expect_ge "samples before -r" 20 "$(summary "$CLI" samples)"
+	"$TCPRTT" -r
+	expect_eq "samples after -r" 0 "$(summary "$CLI" samples)"
+}
+
+test_table_matches_proc() {
+	client $SRV4 -n 20 >/dev/null
+	# No traffic between the two reads: the printer's table is /proc's.
+	diff <(ip netns exec "$CLI" "$TCPRTT" | sed -n '1,29p') <(hist "$CLI" | sed -n '1,29p') ||
+		fail "tcprtt's table differs from /proc/net/tcprtt"
+}
+
+ktap_main
