@@ -14,8 +14,8 @@ CYCLES=${TCPRTT_CYCLES:-20}
 READERS=${TCPRTT_READERS:-10}
 READ_SECONDS=${TCPRTT_READ_SECONDS:-15}
 REQUESTS=${TCPRTT_REQUESTS:-2000}
-CLAIM_KO=$TCPRTT_SRC/tests/claim/tcprtt_claim.ko
-MISSING_KO=$TCPRTT_SRC/.cache/probe-missing/tcprtt.ko
+CLAIM_KO=${TCPRTT_CLAIM_KO:-$TCPRTT_SRC/tests/claim/tcprtt_claim.ko}
+MISSING_KO=${TCPRTT_MISSING_KO:-$TCPRTT_SRC/.cache/probe-missing/tcprtt.ko}
 PARAMS=/sys/module/tcprtt/parameters
 TRACING=/sys/kernel/tracing
 
@@ -35,6 +35,8 @@ debugfs_off() {
 }
 
 setup() {
+	# Which debug options (slub_debug=...) this run had.
+	echo "# kernel command line: $(cat /proc/cmdline)"
 	# With debugfs off the module cannot load: that is what is tested there.
 	debugfs_off || tcprtt_load_module
 	setup_netns
@@ -62,11 +64,12 @@ expect_rejected() {
 	shift
 	[ "$(stat -c %a "$file")" != 444 ] || errno=EACCES
 	for data in "$@"; do
-		# The kernel hands a parameter its value as a C string: a write
-		# that starts with NUL arrives as "", which clears an address
-		# filter legitimately (the value is checked unchanged after).
+		# The kernel hands a parameter its value as a C string, less a
+		# trailing newline: a write that starts with NUL, or is only
+		# blank, arrives as "", which clears an address filter
+		# legitimately (the value is checked unchanged after).
 		case $file:$data in
-		*/laddr:"b'\\x00"* | */raddr:"b'\\x00"*) continue ;;
+		*/[lr]addr:"b'\\x00"* | */[lr]addr:"b'\\n'" | */[lr]addr:"b' '") continue ;;
 		esac
 		expect_eq "write of $data to $file" $errno "$(write_file "$file" "$data")"
 	done

@@ -9,6 +9,8 @@ KSFT_FAIL=1
 KSFT_SKIP=4
 
 TCPRTT_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Builds for another kernel or arch (tests/matrix.sh) come in through
+# TCPRTT_KO, TCPRTT_LOAD, TCPRTT_PRINTER, TCPRTT_CLAIM_KO, TCPRTT_MISSING_KO.
 TCPRTT_KO=${TCPRTT_KO:-$TCPRTT_SRC/tcprtt.ko}
 TCPRTT_LOAD=${TCPRTT_LOAD:-$TCPRTT_SRC/tests/tcprtt_load}
 TCPRTT_OUT=${TCPRTT_OUT:-/run/tcprtt/out}
@@ -190,7 +192,7 @@ write_file() {
 # dmesg_check SINCE_LINE: no WARNING, BUG, Oops or lockdep report since then.
 dmesg_bad() {
 	dmesg | tail -n +"$(($1 + 1))" |
-		grep -E 'WARNING:|BUG:|Oops|general protection|lockdep|possible circular locking|UBSAN|KASAN|Call Trace:'
+		grep -E 'WARNING:|\bBUG[: ]|Redzone|Poison overwritten|Oops|general protection|lockdep|possible circular locking|UBSAN|KASAN|Call Trace:'
 }
 
 # An EXIT trap: end the background jobs of a test, keep its exit status.
@@ -263,9 +265,13 @@ ktap_exit() {
 }
 
 # ktap_main: the body of every test script: setup(), a plan, each test of
-# $TESTS (or of $TCPRTT_TESTS when set), cleanup() on exit.
+# $TESTS (or of $TCPRTT_TESTS when set, spaces or commas between names),
+# cleanup() on exit.
 ktap_main() {
 	local t tests=${TCPRTT_TESTS:-$TESTS}
+
+	# Commas too: vm.sh's command line keeps no quotes.
+	tests=${tests//,/ }
 
 	# Every setup step is an assertion; a failed setup is one failed test.
 	trap ktap_exit EXIT

@@ -7,7 +7,7 @@
 # kernel, then a table of results and wall times and "N passed, N failed".
 # Each kernel's logs are in .cache/matrix/NAME/.
 #
-#   tests/matrix.sh [--ci] [NAME...]
+#   tests/matrix.sh [--ci] [--full] [NAME...]
 #
 # NAME, in the issue's order (default: all six):
 #   bookworm   Debian 12's 6.1              rt      Debian 12's 6.1 PREEMPT_RT
@@ -15,13 +15,9 @@
 #   bullseye   5.10 from bullseye           arm64   Debian 12's arm64 6.1
 # --ci runs bookworm, rt and bpo, then each other kernel whose expected time
 # still fits in TCPRTT_MATRIX_BUDGET seconds (default 0) counted from the
-# start.  On arm64, ARM64_TESTS picks the guest tests (default: all).
-#
-# Guests run with one vCPU and -icount without sleep (vm.sh -i): their clock
-# follows the instructions they execute and skips idle time, so the stack's
-# own share of each round trip and netem's delays are the same whatever else
-# loads the host, and waits cost no wall time.  TCPRTT_MATRIX_ICOUNT=0
-# runs them as tests/run.sh does (two vCPUs, wall clock).
+# start.
+# --full runs all the guests of tests/run.sh on each kernel (GUESTS below).
+# Every guest gets the builds of its kernel, not the tree's.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,13 +27,14 @@ ALL=(bookworm rt bpo sid bullseye arm64)
 # suite included (README, "Kernel matrix"); --ci plans with them.
 declare -A EXPECT=([bookworm]=420 [rt]=420 [bpo]=420 [sid]=420 [bullseye]=420 [arm64]=600)
 cache=${TCPRTT_CACHE:-/var/cache/tcprtt}
-arm64_tests=${ARM64_TESTS:-}
 
 ci=
+full=
 names=()
 for arg in "$@"; do
 	case $arg in
 	--ci) ci=1 ;;
+	--full) full=1 ;;
 	-h|--help) sed -n 's/^#   //p' "$0"; exit 0 ;;
 	*) [[ " ${ALL[*]} " == *" $arg "* ]] || { echo "matrix.sh: no kernel $arg" >&2; exit 2; }
 	   names+=("$arg") ;;
@@ -63,48 +60,118 @@ mkdir -p "$out"
 results=$out/results.tsv
 printf 'name\tkver\tresult\tpassed\tfailed\tskipped\twarnings\tseconds\n' >"$results"
 
-# build NAME KVER DIR: the module (and for arm64 the test program) in DIR.
-build() {
-	local name=$1 kver=$2 dir=$3 sid=$cache/sid hdr
+# kmake NAME KVER DIR [ARGS...]: make a module in DIR for NAME's kernel.
+kmake() {
+	local name=$1 kver=$2 dir=$3 sid=$cache/sid sub
 
-	cp $(make -s --no-print-directory dkms-files) "$dir/"
+	shift 3
 	case $name in
 	sid)
 		# Its headers want sid's compiler: build inside the sid root.
-		rm -rf "$sid/usr/src/tcprtt-matrix"
-		cp -r "$dir" "$sid/usr/src/tcprtt-matrix"
+		sub=/usr/src/tcprtt-matrix/$(basename "$dir")
+		rm -rf "$sid$sub"
+		mkdir -p "$sid/usr/src/tcprtt-matrix"
+		cp -r "$dir" "$sid$sub"
 		scripts/chroot.sh "$sid" make -C "/lib/modules/$kver/build" \
-			M=/usr/src/tcprtt-matrix W=1 modules &&
-			cp "$sid/usr/src/tcprtt-matrix/tcprtt.ko" "$dir/"
+			M="$sub" "$@" modules &&
+			cp "$sid$sub"/*.ko "$dir/"
 		;;
 	arm64)
-		hdr=$cache/arm64/headers/usr/src/linux-headers-$kver
-		make -C "$hdr" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
-			M="$PWD/$dir" W=1 modules &&
-			aarch64-linux-gnu-gcc -O2 -g -Wall -Wextra -Werror \
-				-o "$dir/tcprtt_load" tests/tcprtt_load.c
+		make -C "$cache/arm64/headers/usr/src/linux-headers-$kver" \
+			ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+			M="$PWD/$dir" "$@" modules
 		;;
 	*)
-		make -C "/lib/modules/$kver/build" M="$PWD/$dir" W=1 modules
+		make -C "/lib/modules/$kver/build" M="$PWD/$dir" "$@" modules
 		;;
 	esac
 }
 
-# guest NAME KVER DIR: the guest suite with DIR's module, in KVER's guest.
-guest() {
-	local name=$1 kver=$2 dir=$3 vm=(-k "$kver") env=(TCPRTT_KO=/run/tcprtt/src/$dir/tcprtt.ko)
+# build NAME KVER DIR: tcprtt.ko with W=1 in DIR/mod (its log: build.log);
+# the test modules (tests/claim, a tcprtt whose probed function is missing)
+# and, for arm64, the test program and the printer (build-tests.log).
+build() {
+	local name=$1 kver=$2 dir=$3 srcs=($(make -s --no-print-directory dkms-files))
 
-	[ "${TCPRTT_MATRIX_ICOUNT:-1}" = 0 ] || vm+=(-i)
+	mkdir -p "$dir/mod" "$dir/claim" "$dir/missing"
+	cp "${srcs[@]}" "$dir/mod/"
+	kmake "$name" "$kver" "$dir/mod" W=1 >"$dir/build.log" 2>&1 || return 1
+	{
+		cp tests/claim/Kbuild tests/claim/tcprtt_claim.c "$dir/claim/"
+		cp "${srcs[@]}" "$dir/missing/"
+		echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>"$dir/missing/Kbuild"
+		kmake "$name" "$kver" "$dir/claim" && kmake "$name" "$kver" "$dir/missing" || return 1
+		if [ "$name" = arm64 ]; then
+			aarch64-linux-gnu-gcc -O2 -g -Wall -Wextra -Werror \
+				-o "$dir/tcprtt_load" tests/tcprtt_load.c &&
+			(cd tools && aarch64-linux-gnu-gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+				-o "../$dir/tcprtt" tcprtt.c $(sed -n 's/^LIB_SRCS := //p' Makefile)) ||
+				return 1
+		fi
+	} >"$dir/build-tests.log" 2>&1
+}
+
+# Guests, each "CPUS [-a KERNEL_ARGS] [VAR=VALUE...] SCRIPT...", "i" for
+# one CPU on instruction-counted time (vm.sh -i).  By default the module's
+# own tests, the fixed-delay rows, the printer against the module, both
+# attach modes, and the load failures of hardening.sh: about 4 minutes a
+# kernel here.  --full runs every guest of tests/run.sh instead (about 20
+# minutes a kernel: scope.sh alone takes 8).
+GUESTS=(
+	"i rows.sh tools.sh attach.sh"
+	"2 tcprtt.sh"
+	"2 TCPRTT_TESTS=probe_shares_claimed,load_fail_probe_missing hardening.sh"
+)
+FULL_GUESTS=(
+	"i rows.sh tools.sh attach.sh"
+	"2 tcprtt.sh scope.sh hardening.sh"
+	"8 TCPRTT_TESTS=totals hardening.sh"
+	"2 -a debugfs=off TCPRTT_TESTS=load_fail_debugfs hardening.sh"
+	"2 security.sh"
+)
+# arm64: rows, the printer, both attach modes, and the module's own tests
+# (load, format, reset); TCG runs it slower, and its root has no bpftrace.
+ARM64_GUESTS=(
+	"i rows.sh tools.sh attach.sh"
+	"2 tcprtt.sh"
+)
+
+# guest NAME KVER DIR: the guest suite with DIR's builds, in KVER's guests.
+guest() {
+	local name=$1 kver=$2 dir=$3 base=(-k "$kver") guests=("${GUESTS[@]}") g
+
+	[ -z "$full" ] || guests=("${FULL_GUESTS[@]}")
+	local cpus rest kargs env scripts vm status=0 in=/run/tcprtt/src/$3
 
 	case $name in
-	sid) vm+=(-r "$cache/sid") ;;
-	arm64)
-		vm+=(-r "$cache/arm64/root" -A arm64)
-		env+=(TCPRTT_LOAD=/run/tcprtt/src/$dir/tcprtt_load)
-		[ -z "$arm64_tests" ] || env+=(TESTS="${arm64_tests// /,}")
-		;;
+	sid) base+=(-r "$cache/sid") ;;
+	arm64) base+=(-r "$cache/arm64/root" -A arm64); guests=("${ARM64_GUESTS[@]}") ;;
 	esac
-	tests/qemu/vm.sh "${vm[@]}" -t 1800 -- env "${env[@]}" bash tests/guest.sh
+	for g in "${guests[@]}"; do
+		read -r cpus rest <<<"$g"
+		kargs=() scripts=()
+		env=(TCPRTT_KO="$in/mod/tcprtt.ko" TCPRTT_CLAIM_KO="$in/claim/tcprtt_claim.ko"
+		     TCPRTT_MISSING_KO="$in/missing/tcprtt.ko")
+		[ "$name" != arm64 ] || env+=(TCPRTT_LOAD="$in/tcprtt_load" TCPRTT_PRINTER="$in/tcprtt")
+		set -- $rest
+		while [ $# -gt 0 ]; do
+			case $1 in
+			-a) kargs=(-a "$2"); shift ;;
+			*=*) env+=("$1") ;;
+			*) scripts+=("$1") ;;
+			esac
+			shift
+		done
+		if [ "$cpus" = i ]; then
+			vm=("${base[@]}" -i)
+		else
+			vm=("${base[@]}" -c "$cpus" "${kargs[@]}")
+		fi
+		echo "# guest: $g"
+		tests/qemu/vm.sh "${vm[@]}" -t 1800 -- env "${env[@]}" \
+			bash tests/guest.sh "${scripts[@]}" || status=1
+	done
+	return $status
 }
 
 n=0
@@ -126,7 +193,7 @@ run() {
 		printf '%s\t-\tfail\t0\t0\t0\t-\t%d\n' "$name" $((SECONDS - start)) >>"$results"
 		return
 	fi
-	if build "$name" "$kver" "$dir" >"$dir/build.log" 2>&1; then
+	if build "$name" "$kver" "$dir"; then
 		warnings=$(grep -cE 'warning:|error:' "$dir/build.log")
 		if guest "$name" "$kver" "$dir" >"$dir/guest.log" 2>&1; then
 			rc=0
@@ -138,9 +205,10 @@ run() {
 		f=$(grep -cE '^not ok ' "$dir/guest.log")
 	else
 		rc=1
-		warnings=$(grep -cE 'warning:|error:' "$dir/build.log")
+		warnings=$(cat "$dir/build.log" "$dir/build-tests.log" 2>/dev/null | grep -cE 'warning:|error:')
 		echo "# $name: build failed"
-		grep -E 'warning:|error:' "$dir/build.log" | head -n 20 | sed 's/^/# /'
+		cat "$dir/build.log" "$dir/build-tests.log" 2>/dev/null |
+			grep -E 'warning:|error:|Error' | head -n 20 | sed 's/^/# /'
 	fi
 	echo "# $name $kver: W=1 warnings $warnings; guest $p passed, $f failed, $s skipped (exit $rc); $((SECONDS - start)) s"
 	if [ "$rc" -eq 0 ] && [ "$warnings" -eq 0 ] && [ "$f" -eq 0 ] && [ "$p" -gt 0 ]; then
@@ -150,7 +218,7 @@ run() {
 	else
 		verdict=fail
 		failed=$((failed + 1))
-		grep -E '^not ok |^# FAIL' "$dir/guest.log" | sed 's/^/# /'
+		grep -E '^not ok |^# FAIL' "$dir/guest.log" 2>/dev/null | sed 's/^/# /'
 		echo "not ok $n matrix $kver"
 	fi
 	printf '%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n' "$name" "$kver" "$verdict" \
@@ -159,6 +227,7 @@ run() {
 
 scripts/deps.sh >&2 || exit 1
 make -s -C tests >&2 || exit 1
+make -s -C tools tcprtt >&2 || exit 1
 
 echo "TAP version 13"
 for name in "${names[@]}"; do

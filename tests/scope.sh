@@ -23,7 +23,7 @@ TESTS="
 "
 
 PARAMS=/sys/module/tcprtt/parameters
-TCPRTT=$TCPRTT_SRC/tools/tcprtt
+TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
 NETNS_FILE=/sys/kernel/debug/tcprtt/netns
 CLI_B=tcprtt-clib-$$
 SRV_B=tcprtt-srvb-$$

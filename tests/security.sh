@@ -11,7 +11,7 @@ NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 NO_NET_ADMIN=(setpriv --inh-caps=-net_admin --bounding-set=-net_admin)
 PARAMS=/sys/module/tcprtt/parameters
 LOCKDOWN=/sys/kernel/security/lockdown
-PRINTER=$TCPRTT_SRC/tools/tcprtt
+PRINTER=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
 # A kprobe program: what eBPF tracing of tcp_rcv_established would need.
 BPF_PROGRAM='kprobe:tcp_rcv_established { @segments = count(); } interval:s:2 { exit(); }'
 

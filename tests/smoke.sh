@@ -94,10 +94,4 @@ test_printer_reset() {
 	expect_eq "samples after $PRINTER -r" 0 "$(summary "$CLI" samples)"
 }
 
-trap cleanup EXIT
-setup || { echo "1..0 # SKIP setup failed: cannot build the namespaces"; exit $KSFT_FAIL; }
-ktap_header "$(echo $TESTS | wc -w)"
-for t in $TESTS; do
-	run_test "$t"
-done
-ktap_finish
+ktap_main

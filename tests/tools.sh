@@ -6,7 +6,7 @@
 # the module to millisecond rows and back; -r resets.
 source "$(dirname "$0")/lib.sh"
 
-TCPRTT=$TCPRTT_SRC/tools/tcprtt
+TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
 
 TESTS="
 	interval_deltas

@@ -8,9 +8,15 @@
 #include <linux/ftrace.h>
 #include <linux/module.h>
 
+#ifdef TCPRTT_HAVE_FTRACE_REGS
+#define tcprtt_hook_regs ftrace_regs
+#else
+#define tcprtt_hook_regs pt_regs
+#endif
+
 static void notrace tcprtt_claim_hook(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
-				      struct ftrace_regs *fregs)
+				      struct tcprtt_hook_regs *regs)
 {
 }
 
@@ -18,6 +24,15 @@ static struct ftrace_ops tcprtt_claim_ops = {
 	.func = tcprtt_claim_hook,
 	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
 };
+
+static void tcprtt_claim_free_filter(void)
+{
+#ifdef TCPRTT_HAVE_FTRACE_FREE_FILTER
+	ftrace_free_filter(&tcprtt_claim_ops);
+#else
+	ftrace_set_filter(&tcprtt_claim_ops, NULL, 0, 1);
+#endif
+}
 
 static int __init tcprtt_claim_init(void)
 {
@@ -29,14 +44,14 @@ static int __init tcprtt_claim_init(void)
 		return err;
 	err = register_ftrace_function(&tcprtt_claim_ops);
 	if (err)
-		ftrace_free_filter(&tcprtt_claim_ops);
+		tcprtt_claim_free_filter();
 	return err;
 }
 
 static void __exit tcprtt_claim_exit(void)
 {
 	unregister_ftrace_function(&tcprtt_claim_ops);
-	ftrace_free_filter(&tcprtt_claim_ops);
+	tcprtt_claim_free_filter();
 }
 
 module_init(tcprtt_claim_init);
