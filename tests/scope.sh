@@ -395,11 +395,22 @@ test_group_three_peers() {
 	done
 	expect_eq "other's samples" 0 "$(block_field "$CLI" other samples)"
 	wait_until 5 blocks_add_up "$CLI" || fail "client tables do not add up to the total"
-	# Each peer's rows are its own: no row counts for two of them.
+	# Each peer has a row of its own: the row holding most of its samples
+	# (at least 80%: under a loaded emulator a first sample may stray) is
+	# a different row for each of them.
 	paste <(block_rows "$CLI" 192.0.2.2) <(block_rows "$CLI" 192.0.2.3) \
 		<(block_rows "$CLI" 192.0.2.4) |
-		awk '($1 > 0) + ($2 > 0) + ($3 > 0) > 1 { exit 1 }' ||
-		fail "two peers' tables share a row"
+		awk '{
+			for (p = 1; p <= 3; p++) {
+				total[p] += $p
+				if ($p > best[p]) { best[p] = $p; row[p] = NR }
+			}
+		}
+		END {
+			for (p = 1; p <= 3; p++)
+				if (best[p] * 5 < total[p] * 4) exit 1
+			exit !(row[1] != row[2] && row[2] != row[3] && row[1] != row[3])
+		}' || fail "the peers do not each have a row of their own (80% of their samples)"
 	ip netns exec "$SRV" tc qdisc del dev s0 root
 	clear_scope
 }
