@@ -94,6 +94,7 @@ guest() {
 	rc=$?
 	cp .cache/qemu/last/bench.txt "$out/$name.txt" 2>/dev/null
 	grep -E '^(run|bpftrace|read|skip) ' "$out/$name.txt" 2>/dev/null | sed 's/^/#   /'
+	grep '^# bpftrace' "$out/console-$name.log" | sed 's/^/#   /'
 	[ $rc -eq 0 ] || echo "# guest $name ended with status $rc: see $out/console-$name.log"
 }
 
