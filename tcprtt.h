@@ -52,9 +52,10 @@ static inline __u64 tcprtt_row_high(unsigned int row)
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
 
 struct seq_file;
-struct sock;
 
 /* What one CPU has counted; the module keeps one per CPU per namespace. */
 struct tcprtt_counts {
@@ -124,8 +125,39 @@ struct tcprtt_groups {
 
 extern struct tcprtt_scope __rcu *tcprtt_scope;
 
-bool tcprtt_scope_match(const struct tcprtt_scope *scope,
-			const struct sock *sk);
+/* Whether the socket's local or remote address is @addr (IPv4 mapped). */
+static inline bool tcprtt_sk_addr_is(const struct sock *sk, bool remote,
+				     const struct in6_addr *addr)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		return ipv6_addr_equal(remote ? &sk->sk_v6_daddr :
+					&sk->sk_v6_rcv_saddr, addr);
+#endif
+	return ipv6_addr_v4mapped(addr) &&
+	       addr->s6_addr32[3] == (remote ? sk->sk_daddr : sk->sk_rcv_saddr);
+}
+
+/*
+ * The probe's filter: plain loads from the socket, no locks.  Inline and
+ * with no call, so that the probe saves no registers for it and a filter
+ * that rejects a hit costs less than counting it would.
+ */
+static inline bool tcprtt_scope_match(const struct tcprtt_scope *s,
+				      const struct sock *sk)
+{
+	if (s->family && s->family != sk->sk_family)
+		return false;
+	/* sk_num is in host order, sk_dport in network order. */
+	if (s->lport && s->lport != sk->sk_num)
+		return false;
+	if (s->rport && s->rport != ntohs(sk->sk_dport))
+		return false;
+	if (s->has_laddr && !tcprtt_sk_addr_is(sk, false, &s->laddr))
+		return false;
+	return !s->has_raddr || tcprtt_sk_addr_is(sk, true, &s->raddr);
+}
+
 void tcprtt_groups_add(struct tcprtt_groups *g, const struct sock *sk,
 		       u32 rtt_us, bool unit_ms);
 struct tcprtt_groups *tcprtt_groups_alloc(enum tcprtt_group group,

@@ -283,31 +283,6 @@ static void tcprtt_sk_addr(const struct sock *sk, bool remote,
 	ipv6_addr_set_v4mapped(remote ? sk->sk_daddr : sk->sk_rcv_saddr, out);
 }
 
-/* The probe's filter: plain loads from the socket, no locks. */
-bool tcprtt_scope_match(const struct tcprtt_scope *s, const struct sock *sk)
-{
-	struct in6_addr a;
-
-	if (s->family && s->family != sk->sk_family)
-		return false;
-	/* sk_num is in host order, sk_dport in network order. */
-	if (s->lport && s->lport != sk->sk_num)
-		return false;
-	if (s->rport && s->rport != ntohs(sk->sk_dport))
-		return false;
-	if (s->has_laddr) {
-		tcprtt_sk_addr(sk, false, &a);
-		if (!ipv6_addr_equal(&a, &s->laddr))
-			return false;
-	}
-	if (s->has_raddr) {
-		tcprtt_sk_addr(sk, true, &a);
-		if (!ipv6_addr_equal(&a, &s->raddr))
-			return false;
-	}
-	return true;
-}
-
 static void tcprtt_addr_show(struct seq_file *seq, const char *key,
 			     const struct in6_addr *a)
 {

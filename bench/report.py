@@ -110,6 +110,9 @@ class Bench:
                 hits.append(h)
                 if c != "nomod" and base:
                     extra.append((ns / n - base[1] / base[0]) / h)
+            if per_iter and len(per_iter) < len(self.rounds):
+                self.problems.append(f"{c}: a result in {len(per_iter)} of "
+                                     f"{len(self.rounds)} rounds")
             if per_iter:
                 self.per_iter[c] = per_iter
                 self.hits[c] = (hits, source)
@@ -120,9 +123,12 @@ class Bench:
         return statistics.median(self.extra[c]) if c in self.extra else None
 
     def missing(self, c):
-        """Why config c has no result: its skip note, or a failure."""
-        if c in self.extra:
+        """Why config c has no usable result: its skip note, or a failure."""
+        if c in self.extra and len(self.extra[c]) == len(self.rounds):
             return None
+        if c in self.extra:
+            return (f"{c} has a result in {len(self.extra[c])} of "
+                    f"{len(self.rounds)} rounds only")
         if c in self.data["skip"]:
             return "SKIP " + self.data["skip"][c]
         return f"no result for {c} (see the guest's console log)"

@@ -12,7 +12,7 @@
 #   bench/run.sh [-k KVER] [-r ROUNDS] [-n ITERATIONS] [--ci]
 #
 # --ci is the short version CI runs (3 rounds of 10000 iterations, the read
-# cost at 1 CPU only), in about 5 minutes.  Everything lands in
+# cost at 1 CPU only), in about 2 minutes.  Everything lands in
 # .cache/bench/KVER/: the guests' raw lines, their console logs, report.md.
 set -uo pipefail
 
@@ -94,14 +94,16 @@ guest() {
 	rc=$?
 	cp .cache/qemu/last/bench.txt "$out/$name.txt" 2>/dev/null
 	grep -E '^(run|bpftrace|read|skip) ' "$out/$name.txt" 2>/dev/null | sed 's/^/#   /'
+	grep '^# bpftrace' "$out/console-$name.log" | sed 's/^/#   /'
 	[ $rc -eq 0 ] || echo "# guest $name ended with status $rc: see $out/console-$name.log"
 }
 
 guest main -t $((ci ? 900 : 3600)) -- \
 	bash bench/guest.sh -r "$rounds" -n "$iterations" -R $((ci ? 200 : 500)) "${configs[@]}"
 if [ -z "$ci" ]; then
-	# -icount with more than one vCPU hangs 6.1's secondary CPU bring-up;
-	# the read walks the possible CPUs, which possible_cpus= sets.
+	# Under -icount, 6.1 hangs bringing up a second vCPU (-cpu max, either
+	# sleep setting).  The read walks the possible CPUs: possible_cpus=
+	# sets them with one vCPU.
 	for cpus in 2 8; do
 		guest "read$cpus" -t 600 -a "possible_cpus=$cpus" -- bash bench/guest.sh -R 500
 	done
