@@ -15,7 +15,8 @@ DKMS_SOURCE ?= /usr/src
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
 SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h
-USER_SOURCES := tests/tcprtt_load.c $(wildcard tools/*.c tools/*.h) tests/tools/unit.c
+USER_SOURCES := tests/tcprtt_load.c bench/tcprtt_bench.c $(wildcard tools/*.c tools/*.h) \
+	tests/tools/unit.c
 # What DKMS needs to build the module: no tests, no tools.
 DKMS_FILES := Kbuild Makefile $(SOURCES)
 DKMS_DIR := $(DKMS_SOURCE)/tcprtt-$(VERSION)
@@ -31,10 +32,9 @@ debug:
 # Remove what the build made; DKMS runs this in a tree without tests/.
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	@if [ -d tests ]; then \
-		$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean && \
-		$(MAKE) -C tests clean; \
-	fi
+	@if [ -d tests/claim ]; then $(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean; fi
+	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
+	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
 
 # Install into /lib/modules/KVER/updates and refresh the dependency lists.
 install: module
@@ -43,6 +43,10 @@ install: module
 
 # Copy the module's source to /usr/src/tcprtt-VERSION, with its version in
 # dkms.conf: what `dkms add tcprtt/VERSION` takes.
+# Print the files the module is built from, for debian/rules and the matrix.
+dkms-files:
+	@echo $(DKMS_FILES)
+
 dkms-source:
 	install -d $(DKMS_DIR)
 	install -m 0644 $(DKMS_FILES) $(DKMS_DIR)/
@@ -115,5 +119,9 @@ stress:
 matrix:
 	tests/matrix.sh
 
-.PHONY: module debug clean install dkms-source dkms-install dkms-uninstall \
-	version style check test-modules demo test stress matrix
+# The per-hit cost benchmark and its targets (bench/README.md).
+bench:
+	bench/run.sh
+
+.PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
+	check test-modules demo test stress matrix bench

@@ -179,7 +179,7 @@ test_tracepoint_load_cycles() {
 	client_bg $SRV4 -t 600 >/dev/null
 	for i in $(seq 10); do
 		insmod "$TCPRTT_KO" attach=tracepoint
-		wait_until 30 sh -c "[ \"\$(ip netns exec $CLI awk '\$1 == \"samples\" { print \$2 }' /proc/net/tcprtt)\" -gt 0 ]" ||
+		wait_until 600 sh -c "[ \"\$(ip netns exec $CLI awk '\$1 == \"samples\" { print \$2 }' /proc/net/tcprtt)\" -gt 0 ]" ||
 			fail "cycle $i: no samples after load"
 		rmmod tcprtt
 	done

@@ -91,7 +91,7 @@ kmake() {
 # the test modules (tests/claim, a tcprtt whose probed function is missing)
 # and, for arm64, the test program and the printer (build-tests.log).
 build() {
-	local name=$1 kver=$2 dir=$3 srcs=(Kbuild Makefile tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h)
+	local name=$1 kver=$2 dir=$3 srcs=($(make -s --no-print-directory dkms-files))
 
 	mkdir -p "$dir/mod" "$dir/claim" "$dir/missing"
 	cp "${srcs[@]}" "$dir/mod/"

@@ -371,7 +371,7 @@ test_group_three_peers() {
 	# Bands 1-3 for the three peers, band 4 for everything else.
 	ip netns exec "$SRV" tc qdisc replace dev s0 root handle 1: prio bands 4 \
 		priomap 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3
-	for addr in 192.0.2.2:2 192.0.2.3:12 192.0.2.4:96; do
+	for addr in 192.0.2.2:3 192.0.2.3:24 192.0.2.4:192; do
 		ms=${addr#*:}
 		addr=${addr%:*}
 		ip netns exec "$SRV" tc qdisc replace dev s0 parent 1:$n handle $((n * 10)): netem delay ${ms}ms
@@ -379,11 +379,17 @@ test_group_three_peers() {
 			match ip src $addr/32 flowid 1:$n
 		n=$((n + 1))
 	done
+	# Warm up first: the first round trip to a new peer waits for ARP,
+	# and srtt takes many samples to forget it.  Grouping starts after.
+	for addr in 192.0.2.2 192.0.2.3 192.0.2.4; do
+		PORT=$ANY4_PORT client $addr -n 3 >/dev/null
+	done
 	set_param group raddr
+	echo 1 >$RESET	# the total forgets the warm-up too
 	for addr in 192.0.2.2 192.0.2.3 192.0.2.4; do
 		PORT=$ANY4_PORT client $addr -n 10 >/dev/null
 	done
-	for addr in 192.0.2.2:2 192.0.2.3:12 192.0.2.4:96; do
+	for addr in 192.0.2.2:3 192.0.2.3:24 192.0.2.4:192; do
 		ms=${addr#*:}
 		addr=${addr%:*}
 		avg=$(block_field "$CLI" $addr average_us)
@@ -395,11 +401,22 @@ test_group_three_peers() {
 	done
 	expect_eq "other's samples" 0 "$(block_field "$CLI" other samples)"
 	wait_until 5 blocks_add_up "$CLI" || fail "client tables do not add up to the total"
-	# Each peer's rows are its own: no row counts for two of them.
+	# Each peer has a row of its own: the row holding most of its samples
+	# (at least 80%: under a loaded emulator a first sample may stray) is
+	# a different row for each of them.
 	paste <(block_rows "$CLI" 192.0.2.2) <(block_rows "$CLI" 192.0.2.3) \
 		<(block_rows "$CLI" 192.0.2.4) |
-		awk '($1 > 0) + ($2 > 0) + ($3 > 0) > 1 { exit 1 }' ||
-		fail "two peers' tables share a row"
+		awk '{
+			for (p = 1; p <= 3; p++) {
+				total[p] += $p
+				if ($p > best[p]) { best[p] = $p; row[p] = NR }
+			}
+		}
+		END {
+			for (p = 1; p <= 3; p++)
+				if (best[p] * 5 < total[p] * 4) exit 1
+			exit !(row[1] != row[2] && row[2] != row[3] && row[1] != row[3])
+		}' || fail "the peers do not each have a row of their own (80% of their samples)"
 	ip netns exec "$SRV" tc qdisc del dev s0 root
 	clear_scope
 }
@@ -552,7 +569,9 @@ test_printer_scope() {
 	[ -x "$TCPRTT" ] || { log "tools/tcprtt not built"; return $KSFT_SKIP; }
 	clear_scope
 	set_param lport 22	# the printer must put this back
-	ip netns exec "$CLI" "$TCPRTT" -P 5201 -A $SRV6 -B -i 2 -c 1 >"$out" &
+	# Until SIGINT, not for a time: the last report must come after the
+	# lport change below, however slow the guest is.
+	ip netns exec "$CLI" "$TCPRTT" -P 5201 -A $SRV6 -B -i 1 >"$out" &
 	wait_until 10 grep -qx raddr $PARAMS/group || fail "tcprtt did not set group"
 	expect_eq "rport while running" 5201 "$(get_param rport)"
 	expect_eq "raddr while running" $SRV6 "$(get_param raddr)"
@@ -560,6 +579,7 @@ test_printer_scope() {
 	set_param lport 0
 	client $SRV6 -n 20 >/dev/null
 	client $SRV4 -n 20 >/dev/null
+	kill -INT %1
 	wait %1 || fail "tcprtt -P -A -B failed"
 	grep -qx "filter: rport=5201 raddr=$SRV6" "$out" || fail "no filter line in: $(head -n 3 "$out")"
 	grep -q "^Remote Address = $SRV6 (samples [1-9]" "$out" || fail "no table of $SRV6"

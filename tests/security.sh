@@ -37,8 +37,13 @@ cleanup() {
 test_modes() {
 	expect_eq "mode and owner of /proc/net/tcprtt" "644 0:0" "$(stat -c '%a %u:%g' /proc/net/tcprtt)"
 	expect_eq "mode of $RESET" 200 "$(stat -c %a $RESET)"
+	# Writable by root only; attach is chosen at load and read-only after.
 	for param in $PARAMS/*; do
-		expect_eq "mode of $param" 644 "$(stat -c %a "$param")"
+		if [ "$(basename "$param")" = attach ]; then
+			expect_eq "mode of $param" 444 "$(stat -c %a "$param")"
+		else
+			expect_eq "mode of $param" 644 "$(stat -c %a "$param")"
+		fi
 	done
 }
 

@@ -8,8 +8,8 @@
 #   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i]
 #         [-r ROOT] [-A x86_64|arm64] -- COMMAND
 #
-# -i counts guest time in executed instructions (one CPU, -icount), for
-# benchmarks and for tests that need exact rtts.  When the guest idles, its
+# -i counts guest time in executed instructions (-icount; one CPU unless -c
+# says otherwise), for benchmarks and for tests that need exact rtts.  When the guest idles, its
 # clock jumps to the next timer (sleep=off) instead of following the host's,
 # whose load would otherwise leak into every netem delay; so guest-time
 # deadlines must allow for the clock racing ahead while a file is read from
@@ -21,7 +21,7 @@ set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 kver=${KVER:-}
-cpus=2
+cpus=
 mem=2048
 timeout=1800
 append=
@@ -41,7 +41,7 @@ while getopts "k:c:m:t:a:ir:A:" opt; do
 	m) mem=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	a) append=$OPTARG ;;
-	i) icount=(-icount "shift=0,sleep=${TCPRTT_ICOUNT_SLEEP:-off}"); cpus=1 ;;
+	i) icount=(-icount "shift=0,sleep=${TCPRTT_ICOUNT_SLEEP:-off}") ;;
 	r) root=$OPTARG ;;
 	A) arch=$OPTARG ;;
 	*) usage ;;
@@ -50,6 +50,7 @@ done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || usage
 [ -n "$kver" ] || kver=$("$src/scripts/guest-kver.sh")
+[ -n "$cpus" ] || cpus=$(( ${#icount[@]} ? 1 : 2 ))
 
 cache=$src/.cache/qemu
 mkdir -p "$cache"
