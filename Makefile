@@ -41,12 +41,12 @@ install: module
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	$(DEPMOD) -b "$(or $(DESTDIR),/)" -a $(KVER)
 
-# Copy the module's source to /usr/src/tcprtt-VERSION, with its version in
-# dkms.conf: what `dkms add tcprtt/VERSION` takes.
 # Print the files the module is built from, for debian/rules and the matrix.
 dkms-files:
 	@echo $(DKMS_FILES)
 
+# Copy the module's source to /usr/src/tcprtt-VERSION, with its version in
+# dkms.conf: what `dkms add tcprtt/VERSION` takes.
 dkms-source:
 	install -d $(DKMS_DIR)
 	install -m 0644 $(DKMS_FILES) $(DKMS_DIR)/

@@ -5,7 +5,7 @@
 #  1. DKMS from a checkout: dkms add, build -k, install -k, status against
 #     the installed headers of a kernel that is not the guest's default one
 #     (6.12 from bookworm-backports), that kernel booted in the guest loading
-#     the installed module, then dkms remove;
+#     the installed module, a kernel without kprobes skipped, dkms remove;
 #  2. the Debian packages: dpkg-buildpackage, lintian, apt-get install of
 #     both .debs, DKMS's build for the installed kernel, a smoke test in the
 #     guest with the installed module and the installed printer, then purge.
@@ -102,6 +102,19 @@ dkms_installed_for() {
 		fail "modinfo -k $kver: version $(modinfo -k "$kver" -F version tcprtt), expected $version"
 }
 
+# A kernel without kprobes (its .config says so) is skipped, with the reason.
+dkms_skips_without_kprobes() {
+	local fake out rc=0
+
+	fake=$(mktemp -d)
+	printf 'CONFIG_MODULES=y\n# CONFIG_KPROBES is not set\n' >"$fake/.config"
+	out=$(dkms build -k 0.0.0-nokprobes --kernelsourcedir "$fake" "tcprtt/$version" 2>&1) || rc=$?
+	rm -rf "$fake"
+	echo "$out"
+	[ $rc -eq 77 ] || fail "dkms build without CONFIG_KPROBES: exit $rc, expected 77 (skipped)"
+	echo "$out" | grep -q 'BUILD_EXCLUSIVE directive' || fail "no BUILD_EXCLUSIVE reason in: $out"
+}
+
 dkms_removed() {
 	dkms remove "tcprtt/$version" --all
 	[ -z "$(dkms status tcprtt)" ] || fail "dkms status still lists: $(dkms status tcprtt)"
@@ -173,6 +186,7 @@ if step dkms_add_source make -s dkms-source &&
 else
 	skip dkms_guest_load "DKMS did not install the module"
 fi
+step dkms_skips_without_kprobes dkms_skips_without_kprobes
 step dkms_remove dkms_removed
 
 # 2. The Debian packages.
