@@ -16,12 +16,14 @@
 # --ci runs bookworm, rt and bpo, then each other kernel whose expected time
 # still fits in TCPRTT_MATRIX_BUDGET seconds (default 0) counted from the
 # start.
-# --full runs all the guests of tests/run.sh on each kernel (GUESTS below).
+# --full runs all the guests of tests/run.sh on each kernel.
 # Every guest gets the builds of its kernel, not the tree's.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
+# shellcheck source=tests/qemu/guests.sh
+. tests/qemu/guests.sh
 ALL=(bookworm rt bpo sid bullseye arm64)
 # Wall seconds each took here with its kernel installed (README, "Kernel
 # matrix"), plus a third for a busy host; --ci plans with them.
@@ -122,13 +124,6 @@ GUESTS=(
 	"2 tcprtt.sh"
 	"2 TCPRTT_TESTS=probe_shares_claimed,load_fail_probe_missing hardening.sh"
 )
-FULL_GUESTS=(
-	"i rows.sh tools.sh attach.sh"
-	"2 tcprtt.sh scope.sh hardening.sh"
-	"8 TCPRTT_TESTS=totals hardening.sh"
-	"2 -a debugfs=off TCPRTT_TESTS=load_fail_debugfs hardening.sh"
-	"2 security.sh"
-)
 # arm64: rows, the printer, both attach modes, and the module's own tests
 # (load, format, reset); TCG runs it slower, and its root has no bpftrace.
 ARM64_GUESTS=(
@@ -138,38 +133,24 @@ ARM64_GUESTS=(
 
 # guest NAME KVER DIR: the guest suite with DIR's builds, in KVER's guests.
 guest() {
-	local name=$1 kver=$2 dir=$3 base=(-k "$kver") guests=("${GUESTS[@]}") g
+	local name=$1 kver=$2 in=/run/tcprtt/src/$3 base guests g env status=0
 
-	[ -z "$full" ] || guests=("${FULL_GUESTS[@]}")
-	local cpus rest kargs env scripts vm status=0 in=/run/tcprtt/src/$3
+	base=(-k "$kver")
+	guests=("${GUESTS[@]}")
+	[ -z "$full" ] || guests=("${TCPRTT_GUESTS[@]}")
 
 	case $name in
 	sid) base+=(-r "$cache/sid") ;;
 	arm64) base+=(-r "$cache/arm64/root" -A arm64); guests=("${ARM64_GUESTS[@]}") ;;
 	esac
 	for g in "${guests[@]}"; do
-		read -r cpus rest <<<"$g"
-		kargs=() scripts=()
+		guest_parse "$g" "${base[@]}"
 		env=(TCPRTT_KO="$in/mod/tcprtt.ko" TCPRTT_CLAIM_KO="$in/claim/tcprtt_claim.ko"
 		     TCPRTT_MISSING_KO="$in/missing/tcprtt.ko")
 		[ "$name" != arm64 ] || env+=(TCPRTT_LOAD="$in/tcprtt_load" TCPRTT_PRINTER="$in/tcprtt")
-		set -- $rest
-		while [ $# -gt 0 ]; do
-			case $1 in
-			-a) kargs=(-a "$2"); shift ;;
-			*=*) env+=("$1") ;;
-			*) scripts+=("$1") ;;
-			esac
-			shift
-		done
-		if [ "$cpus" = i ]; then
-			vm=("${base[@]}" -i)
-		else
-			vm=("${base[@]}" -c "$cpus" "${kargs[@]}")
-		fi
 		echo "# guest: $g"
-		tests/qemu/vm.sh "${vm[@]}" -t 1800 -- env "${env[@]}" \
-			bash tests/guest.sh "${scripts[@]}" || status=1
+		tests/qemu/vm.sh "${guest_vm[@]}" -t 1800 -- env "${env[@]}" "${guest_env[@]}" \
+			bash tests/guest.sh "${guest_scripts[@]}" || status=1
 	done
 	return $status
 }

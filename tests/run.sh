@@ -20,17 +20,9 @@ while getopts "k:" opt; do
 done
 shift $((OPTIND - 1))
 
-# Which guest runs which scripts: "CPUS [-a KERNEL_ARGS] [VAR=VALUE...]
-# SCRIPT...".  "i" is one CPU with guest time counted in instructions (vm.sh
-# -i), so host load adds no jitter to the rows' rtts.  Lockdown cannot be
-# lowered: security.sh has a guest of its own.
-guests=(
-	"i rows.sh tools.sh attach.sh"
-	"2 tcprtt.sh scope.sh hardening.sh"
-	"8 TCPRTT_TESTS=totals hardening.sh"
-	"2 -a debugfs=off TCPRTT_TESTS=load_fail_debugfs hardening.sh"
-	"2 security.sh"
-)
+# shellcheck source=tests/qemu/guests.sh
+. tests/qemu/guests.sh
+guests=("${TCPRTT_GUESTS[@]}")
 [ -z "${TCPRTT_STRESS:-}" ] || guests+=("2 -a slub_debug=FZPU tcprtt.sh hardening.sh")
 [ $# -eq 0 ] || guests=("2 $*")
 # The hardening counts, when set here, reach the guest.
@@ -61,24 +53,10 @@ build() {
 		make -s -C tools --no-print-directory check 2>&1
 	fi
 	for guest in "${guests[@]}"; do
-		read -r cpus rest <<<"$guest"
-		kargs=() env=("${counts[@]}") scripts=()
-		set -- $rest
-		while [ $# -gt 0 ]; do
-			case $1 in
-			-a) kargs=(-a "$2"); shift ;;
-			*=*) env+=("$1") ;;
-			*) scripts+=("$1") ;;
-			esac
-			shift
-		done
-		if [ "$cpus" = i ]; then
-			vm=(tests/qemu/vm.sh -k "$kver" -i)
-		else
-			vm=(tests/qemu/vm.sh -k "$kver" -c "$cpus" "${kargs[@]}")
-		fi
+		guest_parse "$guest" -k "$kver"
 		echo "# guest: $guest"
-		"${vm[@]}" -- env "${env[@]}" bash tests/guest.sh "${scripts[@]}" 2>&1 ||
+		tests/qemu/vm.sh "${guest_vm[@]}" -- env "${counts[@]}" "${guest_env[@]}" \
+			bash tests/guest.sh "${guest_scripts[@]}" 2>&1 ||
 			echo "not ok guest ($guest) ended with status $?"
 	done
 } | tee -a "$log"
