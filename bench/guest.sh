@@ -45,20 +45,10 @@ say() {
 
 # settle: let deferred work of the last step (RCU callbacks, workqueues,
 # TIME_WAIT sockets) run now, not inside a timed loop.  Idle time costs
-# nothing under -icount sleep=on.
+# no wall time under -icount sleep=off (vm.sh -i), where the clock skips
+# ahead to the next timer.
 settle() {
 	sleep 2
-}
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-
-	shift
-	until "$@"; do
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.1
-	done
 }
 
 probe_armed() {
