@@ -258,8 +258,9 @@ test_load_fail_probe_missing() {
 }
 
 test_load_fail_oom() {
-	local config=/boot/config-$(uname -r)
+	local config
 
+	config=/boot/config-$(uname -r)
 	if ! grep -q '^CONFIG_FAULT_INJECTION=y' "$config"; then
 		log "SKIP: $(uname -r) is built without CONFIG_FAULT_INJECTION ($config), so allocations cannot be made to fail"
 		return $KSFT_SKIP

@@ -93,8 +93,9 @@ kmake() {
 # the test modules (tests/claim, a tcprtt whose probed function is missing)
 # and, for arm64, the test program and the printer (build-tests.log).
 build() {
-	local name=$1 kver=$2 dir=$3 srcs=($(make -s --no-print-directory dkms-files))
+	local name=$1 kver=$2 dir=$3 srcs
 
+	mapfile -t srcs < <(make -s --no-print-directory dkms-files | tr ' ' '\n')
 	mkdir -p "$dir/mod" "$dir/claim" "$dir/missing"
 	cp "${srcs[@]}" "$dir/mod/"
 	kmake "$name" "$kver" "$dir/mod" W=1 >"$dir/build.log" 2>&1 || return 1

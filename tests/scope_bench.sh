@@ -39,7 +39,7 @@ run_one() {
 }
 
 test_cost() {
-	local mode round i
+	local round i
 
 	client $SRV4 -n 200 >/dev/null	# warm up
 	for round in 1 2 3; do
