@@ -93,13 +93,14 @@ $(CHECKPATCH):
 	scripts/linux-source.sh $(LINUX_SOURCE)
 
 # Modules only the guest tests load: a hook that claims tcp_rcv_established,
-# and a copy of tcprtt whose probed function does not exist.
+# and a copy of tcprtt whose probed function and tracepoint do not exist.
 MISSING := $(CURDIR)/.cache/probe-missing
 test-modules:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim modules
 	@mkdir -p $(MISSING)
 	@cp Kbuild $(SOURCES) $(MISSING)/
 	@echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>$(MISSING)/Kbuild
+	@echo 'ccflags-y += -DTCPRTT_TRACEPOINT=\"tcprtt_missing_tracepoint\"' >>$(MISSING)/Kbuild
 	@$(MAKE) -C $(KDIR) M=$(MISSING) modules
 
 # Replay the reference guide in a QEMU guest: idle, traffic, netem delay.

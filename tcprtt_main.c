@@ -22,7 +22,8 @@
 
 /*
  * The probe reads its socket as the first argument of this function.  The
- * load failure tests build a copy that names a missing one.
+ * load failure tests build a copy that names a missing one, and a missing
+ * tracepoint below.
  */
 #ifndef TCPRTT_PROBED_FUNCTION
 #define TCPRTT_PROBED_FUNCTION "tcp_rcv_established"
@@ -34,7 +35,9 @@ static_assert(__builtin_types_compatible_p(typeof(tcp_rcv_established),
  * Its first statement calls this tracepoint (4.16 and later) with the same
  * socket.  Not exported: found by name among the kernel's tracepoints.
  */
+#ifndef TCPRTT_TRACEPOINT
 #define TCPRTT_TRACEPOINT "tcp_probe"
+#endif
 /* Newer kernels pass tcp_probe a const skb; Kbuild looks which this one does. */
 #ifdef TCPRTT_HAVE_TP_PROBE_CONST_SKB
 #define TCPRTT_TP_SKB_CONST const

@@ -27,6 +27,7 @@ TESTS="
 	load_fail_debugfs
 	probe_shares_claimed
 	load_fail_probe_missing
+	load_fail_tracepoint_missing
 	load_fail_oom
 "
 
@@ -202,13 +203,14 @@ test_totals() {
 		$((hits1 - hits0)) $((samples1 - samples0))
 }
 
-# expect_clean_refusal WHAT MESSAGE [KO]: insmod refused, MESSAGE in dmesg,
-# nothing left.
+# expect_clean_refusal WHAT MESSAGE [KO [PARAM...]]: insmod refused,
+# MESSAGE in dmesg, nothing left.
 expect_clean_refusal() {
 	local what=$1 msg=$2 ko=${3:-$TCPRTT_KO} start
 
+	shift $(($# < 3 ? $# : 3))
 	start=$(dmesg | wc -l)
-	if insmod "$ko" 2>/dev/null; then
+	if insmod "$ko" "$@" 2>/dev/null; then
 		fail "insmod succeeded $what"
 	fi
 	dmesg | tail -n +"$((start + 1))" | grep "tcprtt: $msg" ||
@@ -255,6 +257,17 @@ test_load_fail_probe_missing() {
 	insmod "$TCPRTT_KO"
 	client $SRV4 -n 20 >/dev/null
 	expect_ge "samples after the second insmod" 20 "$(summary "$CLI" samples)"
+}
+
+# The same copy with attach=tracepoint, on a kernel without its tracepoint:
+# refused with the reason, never loaded with a kprobe instead.
+test_load_fail_tracepoint_missing() {
+	[ -f "$MISSING_KO" ] || fail "$MISSING_KO not built (make test-modules)"
+	tcprtt_unload_module
+	expect_clean_refusal "with attach=tracepoint and no such tracepoint" \
+		"attach=tracepoint: this kernel has no tracepoint tcp:tcprtt_missing_tracepoint; load with attach=kprobe" \
+		"$MISSING_KO" attach=tracepoint
+	tcprtt_load_module
 }
 
 test_load_fail_oom() {

@@ -103,6 +103,7 @@ build() {
 		cp tests/claim/Kbuild tests/claim/tcprtt_claim.c "$dir/claim/"
 		cp "${srcs[@]}" "$dir/missing/"
 		echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>"$dir/missing/Kbuild"
+		echo 'ccflags-y += -DTCPRTT_TRACEPOINT=\"tcprtt_missing_tracepoint\"' >>"$dir/missing/Kbuild"
 		kmake "$name" "$kver" "$dir/claim" && kmake "$name" "$kver" "$dir/missing" || return 1
 		if [ "$name" = arm64 ]; then
 			aarch64-linux-gnu-gcc -O2 -g -Wall -Wextra -Werror \
@@ -123,7 +124,7 @@ build() {
 GUESTS=(
 	"i rows.sh tools.sh attach.sh"
 	"2 tcprtt.sh"
-	"2 TCPRTT_TESTS=probe_shares_claimed,load_fail_probe_missing hardening.sh"
+	"2 TCPRTT_TESTS=probe_shares_claimed,load_fail_probe_missing,load_fail_tracepoint_missing hardening.sh"
 )
 # arm64: rows, the printer, both attach modes, and the module's own tests
 # (load, format, reset); TCG runs it slower, and its root has no bpftrace.
