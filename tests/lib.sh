@@ -184,9 +184,10 @@ client_bg() {
 }
 
 # write_file FILE DATA: one write(2) of DATA, a Python bytes expression such
-# as "b'1\\n'"; prints OK or the errno name.  $AS runs it as someone else.
+# as "b'1\\n'"; prints OK or the errno name.  $AS runs it as someone else,
+# who must be able to read $TCPRTT_WRITE_PY.
 write_file() {
-	$AS python3 "$TCPRTT_SRC/tests/write.py" "$1" "$2"
+	$AS python3 "${TCPRTT_WRITE_PY:-$TCPRTT_SRC/tests/write.py}" "$1" "$2"
 }
 
 # dmesg_check SINCE_LINE: no WARNING, BUG, Oops or lockdep report since then.

@@ -28,9 +28,18 @@ TESTS="
 
 setup() {
 	setup_two_hosts
+	# Copies that nobody can reach wherever the tree is: a fresh clone's
+	# folder may be 0700, and a test must not pass because nobody cannot
+	# run the printer at all.
+	NOBODY_DIR=$(mktemp -d /run/tcprtt/nobody.XXXXXX)
+	install -m 0755 "$TCPRTT_SRC/tests/write.py" "$PRINTER" "$NOBODY_DIR/"
+	chmod 0755 "$NOBODY_DIR"
+	TCPRTT_WRITE_PY=$NOBODY_DIR/write.py
+	PRINTER=$NOBODY_DIR/$(basename "$PRINTER")
 }
 
 cleanup() {
+	rm -rf "${NOBODY_DIR:-}"
 	cleanup_two_hosts
 }
 
@@ -75,6 +84,7 @@ test_nonroot_refused() {
 	if "${NOBODY[@]}" "$PRINTER" -r 2>&1; then
 		fail "the printer reset the counters for nobody"
 	fi
+	expect_eq "client table after nobody's tcprtt -r" "$before" "$(hist "$CLI")"
 }
 
 test_proc_reset_own_netns() {
