@@ -29,7 +29,8 @@ module:
 debug:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_TCPRTT_DEBUG=y modules
 
-# Remove what the build made; DKMS runs this in a tree without tests/.
+# Remove what the build made; DKMS runs this in its copy of the source,
+# which has no tests/ or bench/.
 clean:
 	@$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	@if [ -d tests/claim ]; then $(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim clean; fi
