@@ -93,15 +93,19 @@ check: style
 $(CHECKPATCH):
 	scripts/linux-source.sh $(LINUX_SOURCE)
 
-# Modules only the guest tests load: a hook that claims tcp_rcv_established,
-# and a copy of tcprtt whose probed function and tracepoint do not exist.
+# The source of a copy of tcprtt whose probed function and tracepoint do not
+# exist, in MISSING (tests/matrix.sh names its own folder).
 MISSING := $(CURDIR)/.cache/probe-missing
-test-modules:
-	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim modules
+missing-source:
 	@mkdir -p $(MISSING)
 	@cp Kbuild $(SOURCES) $(MISSING)/
 	@echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>$(MISSING)/Kbuild
 	@echo 'ccflags-y += -DTCPRTT_TRACEPOINT=\"tcprtt_missing_tracepoint\"' >>$(MISSING)/Kbuild
+
+# Modules only the guest tests load: a hook that claims tcp_rcv_established,
+# and that copy.
+test-modules: missing-source
+	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim modules
 	@$(MAKE) -C $(KDIR) M=$(MISSING) modules
 
 # Replay the reference guide in a QEMU guest: idle, traffic, netem delay.
@@ -126,4 +130,4 @@ bench:
 	bench/run.sh
 
 .PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
-	check test-modules demo test stress matrix bench
+	check missing-source test-modules demo test stress matrix bench

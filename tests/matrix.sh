@@ -101,9 +101,7 @@ build() {
 	kmake "$name" "$kver" "$dir/mod" W=1 >"$dir/build.log" 2>&1 || return 1
 	{
 		cp tests/claim/Kbuild tests/claim/tcprtt_claim.c "$dir/claim/"
-		cp "${srcs[@]}" "$dir/missing/"
-		echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>"$dir/missing/Kbuild"
-		echo 'ccflags-y += -DTCPRTT_TRACEPOINT=\"tcprtt_missing_tracepoint\"' >>"$dir/missing/Kbuild"
+		make -s --no-print-directory missing-source MISSING="$PWD/$dir/missing"
 		kmake "$name" "$kver" "$dir/claim" && kmake "$name" "$kver" "$dir/missing" || return 1
 		if [ "$name" = arm64 ]; then
 			aarch64-linux-gnu-gcc -O2 -g -Wall -Wextra -Werror \
