@@ -14,13 +14,15 @@
 # fails if any line of the fragment does not survive olddefconfig.  A build
 # is kept in $TCPRTT_CACHE (/var/cache/tcprtt; sid's inside the sid root) and
 # made again only when its key changes: the source package's version, the
-# fragment and this script.  It takes about 20 minutes of both cores here.
+# fragment and the recipe number below.  It takes about 20 minutes of both cores here.
 # -n prints the release of a build already made, and builds nothing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 fragment=$here/../tests/debug/config
 cache=${TCPRTT_CACHE:-/var/cache/tcprtt}
+# Raise when build() changes, so that cached kernels are built anew.
+recipe=1
 check_only=
 
 say() {
@@ -52,7 +54,7 @@ build() {
 		esac
 	done <tcprtt-debug.config
 	[ $missing -eq 0 ] || exit 1
-	say "building $(make -s kernelrelease) in $tree"
+	say "building in $tree (log: build.log)"
 	make -j"$(nproc)" LOCALVERSION= all >build.log 2>&1 ||
 		{ tail -n 40 build.log >&2; exit 1; }
 	echo "$key" >.tcprtt-key
@@ -109,7 +111,7 @@ case $name in
 bookworm) tree=$cache/debug-bookworm/linux ;;
 sid) tree=/usr/src/tcprtt-debug/linux ;;
 esac
-key=$( (echo "$pkg $version"; cat "$fragment" "$0") | sha256sum | cut -c1-16)
+key=$( (echo "$pkg $version recipe $recipe"; cat "$fragment") | sha256sum | cut -c1-16)
 
 if [ "$(cat "$root$tree/.tcprtt-key" 2>/dev/null)" != "$key" ]; then
 	[ -z "$check_only" ] || { say "no build of $pkg $version with this fragment"; exit 1; }
