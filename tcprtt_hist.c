@@ -20,7 +20,8 @@
 
 int tcprtt_hist_init(struct tcprtt_hist *hist)
 {
-	hist->percpu = alloc_percpu(struct tcprtt_counts);
+	/* Charged to the cgroup of whoever creates the namespace. */
+	hist->percpu = alloc_percpu_gfp(struct tcprtt_counts, GFP_KERNEL_ACCOUNT);
 	if (!hist->percpu)
 		return -ENOMEM;
 	memset(&hist->zero, 0, sizeof(hist->zero));
@@ -95,7 +96,7 @@ void tcprtt_hist_show_table(struct seq_file *seq,
 		max = max(max, counts->rows[row]);
 
 	seq_puts(seq, "latency\n");
-	seq_printf(seq, "        %s              : count    distribution\n",
+	seq_printf(seq, "        %s               : count    distribution\n",
 		   unit_ms ? "ms" : "µs");
 	for (row = 0; row < TCPRTT_ROWS; row++) {
 		u64 count = counts->rows[row];

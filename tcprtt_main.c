@@ -5,12 +5,15 @@
  * tcp_rcv_established() or by the tcp:tcp_probe tracepoint at its start.
  * For hosts that cannot run eBPF tools.
  */
+#include <linux/cache.h>
 #include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/kprobes.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
@@ -45,6 +48,17 @@ static_assert(__builtin_types_compatible_p(typeof(tcp_rcv_established),
 #define TCPRTT_TP_SKB_CONST
 #endif
 
+/*
+ * Test builds only (make test-modules): a delay between reading the unit
+ * and counting, which widens the window that a unit change must close.
+ */
+#ifdef TCPRTT_TEST_RACE_DELAY_US
+#include <linux/delay.h>
+#define tcprtt_test_race_delay() udelay(TCPRTT_TEST_RACE_DELAY_US)
+#else
+#define tcprtt_test_race_delay() do { } while (0)
+#endif
+
 enum tcprtt_attach {
 	TCPRTT_ATTACH_KPROBE,
 	TCPRTT_ATTACH_TRACEPOINT,
@@ -60,44 +74,61 @@ struct tcprtt_net {
 	/* The per-address tables while group is set, else NULL. */
 	struct tcprtt_groups __rcu *groups;
 	struct tcprtt_groups *spare;	/* tables in a regroup */
+	/* Group is set, but this namespace's tables could not be had. */
+	bool group_failed;
+	/* Whom the namespace's memory is charged to: its creator's cgroup. */
+	struct mem_cgroup *memcg;
 	struct net *net;		/* for the netns file's inode numbers */
 	struct list_head node;		/* in tcprtt.nets */
 };
 
+/*
+ * What the probe reads on every hit, on cache lines of their own: the lock
+ * below is written by every reader of /proc/net/tcprtt.
+ */
 static struct {
-	enum tcprtt_attach attach;
-	struct kprobe kprobe;
-	struct tracepoint *tracepoint;
-	struct dentry *debugfs_dir;
-	struct dentry *debugfs_reset;
 	unsigned int net_id;
 	bool unit_ms;
+	struct kprobe kprobe;
+} tcprtt_hot __read_mostly __aligned(SMP_CACHE_BYTES) = {
+	.kprobe.symbol_name = TCPRTT_PROBED_FUNCTION,
+};
+
+static struct {
+	enum tcprtt_attach attach;
+	struct tracepoint *tracepoint;
+	struct dentry *debugfs_dir;
+	struct proc_dir_entry *netns_file;
 	enum tcprtt_group group;
 	unsigned int group_max;
-	/* Serialises reads, resets, unit and group changes; guards nets. */
-	struct mutex lock;
 	struct list_head nets;
 } tcprtt = {
-	.kprobe.symbol_name = TCPRTT_PROBED_FUNCTION,
-	.lock = __MUTEX_INITIALIZER(tcprtt.lock),
 	.nets = LIST_HEAD_INIT(tcprtt.nets),
 	.group_max = 64,
 };
+
+/* Serialises reads, resets, unit and group changes; guards tcprtt.nets. */
+static DEFINE_MUTEX(tcprtt_lock);
+
+/* Both resets, /proc and debugfs, zero the same things: this. */
+static void tcprtt_net_reset_locked(struct tcprtt_net *tn)
+{
+	struct tcprtt_groups *g;
+
+	lockdep_assert_held(&tcprtt_lock);
+	tcprtt_hist_reset(&tn->hist);
+	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt_lock));
+	if (g)
+		tcprtt_groups_reset(g);
+}
 
 static void tcprtt_reset_all_locked(void)
 {
 	struct tcprtt_net *tn;
 
-	lockdep_assert_held(&tcprtt.lock);
-	list_for_each_entry(tn, &tcprtt.nets, node) {
-		struct tcprtt_groups *g;
-
-		tcprtt_hist_reset(&tn->hist);
-		g = rcu_dereference_protected(tn->groups,
-					      lockdep_is_held(&tcprtt.lock));
-		if (g)
-			tcprtt_groups_reset(g);
-	}
+	lockdep_assert_held(&tcprtt_lock);
+	list_for_each_entry(tn, &tcprtt.nets, node)
+		tcprtt_net_reset_locked(tn);
 }
 
 static int tcprtt_unit_set(const char *val, const struct kernel_param *kp)
@@ -111,19 +142,25 @@ static int tcprtt_unit_set(const char *val, const struct kernel_param *kp)
 	else
 		return -EINVAL;
 
-	mutex_lock(&tcprtt.lock);
-	/* Rows of two units must not be mixed in one histogram. */
-	if (unit_ms != tcprtt.unit_ms) {
-		WRITE_ONCE(tcprtt.unit_ms, unit_ms);
+	mutex_lock(&tcprtt_lock);
+	/*
+	 * Rows of two units must not be mixed in one histogram.  A probe that
+	 * read the old unit has counted once synchronize_rcu() returns (every
+	 * probe is an RCU read side), so the reset after it leaves none of
+	 * the old unit's samples behind.
+	 */
+	if (unit_ms != tcprtt_hot.unit_ms) {
+		WRITE_ONCE(tcprtt_hot.unit_ms, unit_ms);
+		synchronize_rcu();
 		tcprtt_reset_all_locked();
 	}
-	mutex_unlock(&tcprtt.lock);
+	mutex_unlock(&tcprtt_lock);
 	return 0;
 }
 
 static int tcprtt_unit_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%s\n", READ_ONCE(tcprtt.unit_ms) ? "ms" : "us");
+	return sysfs_emit(buf, "%s\n", READ_ONCE(tcprtt_hot.unit_ms) ? "ms" : "us");
 }
 
 static const struct kernel_param_ops tcprtt_unit_ops = {
@@ -140,7 +177,19 @@ MODULE_PARM_DESC(unit, "Row unit: us (default) or ms; a change zeroes the counte
  */
 static struct tcprtt_net *tcprtt_net_sched(const struct net *net)
 {
-	return rcu_dereference_sched(net->gen)->ptr[tcprtt.net_id];
+	return rcu_dereference_sched(net->gen)->ptr[tcprtt_hot.net_id];
+}
+
+/* Per-address tables charged to the cgroup of the namespace's creator. */
+static struct tcprtt_groups *tcprtt_net_groups_alloc(struct tcprtt_net *tn,
+						     enum tcprtt_group group,
+						     unsigned int nr)
+{
+	struct mem_cgroup *old = set_active_memcg(tn->memcg);
+	struct tcprtt_groups *g = tcprtt_groups_alloc(group, nr);
+
+	set_active_memcg(old);
+	return g;
 }
 
 /*
@@ -152,11 +201,11 @@ static int tcprtt_regroup_locked(enum tcprtt_group group, unsigned int nr)
 	struct tcprtt_net *tn;
 	int err = -ENOMEM;
 
-	lockdep_assert_held(&tcprtt.lock);
+	lockdep_assert_held(&tcprtt_lock);
 	list_for_each_entry(tn, &tcprtt.nets, node) {
 		if (group == TCPRTT_GROUP_NONE)
 			break;
-		tn->spare = tcprtt_groups_alloc(group, nr);
+		tn->spare = tcprtt_net_groups_alloc(tn, group, nr);
 		if (!tn->spare)
 			goto err_alloc;
 	}
@@ -164,9 +213,11 @@ static int tcprtt_regroup_locked(enum tcprtt_group group, unsigned int nr)
 	err = tcprtt_scope_set_group(group);
 	if (err)
 		goto err_alloc;
-	list_for_each_entry(tn, &tcprtt.nets, node)
+	list_for_each_entry(tn, &tcprtt.nets, node) {
 		tn->spare = rcu_replace_pointer(tn->groups, tn->spare,
-						lockdep_is_held(&tcprtt.lock));
+						lockdep_is_held(&tcprtt_lock));
+		tn->group_failed = false;
+	}
 	tcprtt.group = group;
 	tcprtt.group_max = nr;
 	synchronize_rcu();
@@ -193,10 +244,10 @@ static int tcprtt_group_set(const char *val, const struct kernel_param *kp)
 	else
 		return -EINVAL;
 
-	mutex_lock(&tcprtt.lock);
+	mutex_lock(&tcprtt_lock);
 	if (group != tcprtt.group)
 		err = tcprtt_regroup_locked(group, tcprtt.group_max);
-	mutex_unlock(&tcprtt.lock);
+	mutex_unlock(&tcprtt_lock);
 	return err;
 }
 
@@ -227,12 +278,12 @@ static int tcprtt_group_max_set(const char *val, const struct kernel_param *kp)
 	if (kstrtouint(val, 10, &nr) || !nr || nr > TCPRTT_GROUP_MAX_LIMIT)
 		return -EINVAL;
 
-	mutex_lock(&tcprtt.lock);
+	mutex_lock(&tcprtt_lock);
 	if (tcprtt.group == TCPRTT_GROUP_NONE)
 		tcprtt.group_max = nr;
 	else if (nr != tcprtt.group_max)
 		err = tcprtt_regroup_locked(tcprtt.group, nr);
-	mutex_unlock(&tcprtt.lock);
+	mutex_unlock(&tcprtt_lock);
 	return err;
 }
 
@@ -252,11 +303,12 @@ MODULE_PARM_DESC(group_max, "Addresses with a table of their own, 1-128 (default
 /*
  * Both probes call this with preemption disabled, which makes it an RCU
  * read-side critical section (every synchronize_rcu() waits for it): the
- * pernet pre_exit below relies on that.  rcu_read_lock() here, or in
- * net_generic(), would cost two out-of-line calls per hit on PREEMPT_RCU
- * kernels, a quarter of the tracepoint mode's whole cost.
+ * pernet pre_exit, the unit switch and every free of what it reads rely on
+ * that.  rcu_read_lock() here, or in net_generic(), would cost two
+ * out-of-line calls per hit on PREEMPT_RCU kernels, a quarter of the
+ * tracepoint mode's whole cost.
  */
-static void tcprtt_count(const struct sock *sk)
+static __always_inline void tcprtt_count(const struct sock *sk)
 {
 	struct tcprtt_counts __percpu *counts;
 	const struct tcprtt_scope *scope;
@@ -276,7 +328,8 @@ static void tcprtt_count(const struct sock *sk)
 		return;
 	/* The kernel keeps srtt_us scaled by 8. */
 	rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
-	unit_ms = READ_ONCE(tcprtt.unit_ms);
+	unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
+	tcprtt_test_race_delay();
 	tcprtt_hist_add(counts, rtt_us, unit_ms);
 	if (scope && scope->group != TCPRTT_GROUP_NONE) {
 		groups = rcu_dereference_sched(tn->groups);
@@ -293,12 +346,21 @@ static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
 
 /*
  * A direct call from the tracepoint site, with no registers saved: the
- * cheaper of the two ways in.
+ * cheaper of the two ways in.  Kernels whose tracepoints call probes under
+ * SRCU leave preemption on, and tcp_rcv_established() also runs in process
+ * context (the socket backlog): there the probe disables preemption itself
+ * (Kbuild reads which kind this kernel is), at the cost of two instructions.
  */
 static void tcprtt_tracepoint_probe(void *data, struct sock *sk,
 				    TCPRTT_TP_SKB_CONST struct sk_buff *skb)
 {
+#ifdef TCPRTT_TP_PREEMPTIBLE
+	preempt_disable_notrace();
 	tcprtt_count(sk);
+	preempt_enable_notrace();
+#else
+	tcprtt_count(sk);
+#endif
 }
 
 /* Read once, at load: the probe cannot move while it is attached. */
@@ -339,8 +401,8 @@ static int tcprtt_probe_register(void)
 	int err;
 
 	if (tcprtt.attach == TCPRTT_ATTACH_KPROBE) {
-		tcprtt.kprobe.pre_handler = tcprtt_kprobe_pre;
-		err = register_kprobe(&tcprtt.kprobe);
+		tcprtt_hot.kprobe.pre_handler = tcprtt_kprobe_pre;
+		err = register_kprobe(&tcprtt_hot.kprobe);
 		if (err)
 			pr_err("cannot register kprobe on %s: %d\n",
 			       TCPRTT_PROBED_FUNCTION, err);
@@ -368,7 +430,7 @@ static int tcprtt_probe_register(void)
 static void tcprtt_probe_unregister(void)
 {
 	if (tcprtt.attach == TCPRTT_ATTACH_KPROBE) {
-		unregister_kprobe(&tcprtt.kprobe);
+		unregister_kprobe(&tcprtt_hot.kprobe);
 		return;
 	}
 	tracepoint_probe_unregister(tcprtt.tracepoint, tcprtt_tracepoint_probe,
@@ -376,26 +438,47 @@ static void tcprtt_probe_unregister(void)
 	tracepoint_synchronize_unregister();
 }
 
+/* Hits the kprobe layer dropped, in any namespace: it cannot tell which. */
+static unsigned long tcprtt_missed(void)
+{
+	if (tcprtt.attach == TCPRTT_ATTACH_KPROBE)
+		return READ_ONCE(tcprtt_hot.kprobe.nmissed);
+	return 0;	/* a tracepoint calls every probe every time */
+}
+
+/*
+ * The summary's keys after the histogram's own: what was lost, and why
+ * this namespace has no per-address tables when group is set.
+ */
+static void tcprtt_summary_show(struct seq_file *seq, bool group_failed)
+{
+	seq_printf(seq, "missed %lu\n", tcprtt_missed());
+	if (group_failed)
+		seq_puts(seq, "group_error ENOMEM\n");
+}
+
 static int tcprtt_proc_show(struct seq_file *seq, void *v)
 {
 	struct tcprtt_net *tn = net_generic(seq_file_single_net(seq),
-					    tcprtt.net_id);
+					    tcprtt_hot.net_id);
 	struct tcprtt_groups_snap *snap = NULL;
 	struct tcprtt_counts counts;
 	struct tcprtt_groups *g;
-	bool unit_ms;
+	bool unit_ms, group_failed;
 
-	mutex_lock(&tcprtt.lock);
+	mutex_lock(&tcprtt_lock);
 	tcprtt_hist_read(&tn->hist, &counts);
-	unit_ms = tcprtt.unit_ms;
-	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt.lock));
+	unit_ms = tcprtt_hot.unit_ms;
+	group_failed = tn->group_failed;
+	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt_lock));
 	if (g)
 		snap = tcprtt_groups_snapshot(g);
-	mutex_unlock(&tcprtt.lock);
+	mutex_unlock(&tcprtt_lock);
 	if (g && !snap)
 		return -ENOMEM;
 
 	tcprtt_hist_show(seq, &counts, unit_ms);
+	tcprtt_summary_show(seq, group_failed);
 	tcprtt_scope_show(seq);
 	if (snap) {
 		tcprtt_groups_show(seq, snap, unit_ms);
@@ -405,26 +488,29 @@ static int tcprtt_proc_show(struct seq_file *seq, void *v)
 }
 
 /*
- * Every namespace's table, for the printer's --all-netns in the initial
- * namespace: "netns INODE", the table and its summary, a blank line.
- * In debugfs, so root of the initial namespace only.
+ * Every namespace's table, for the printer's --all-netns: "netns INODE",
+ * the table and its summary, a blank line.  /proc/net/tcprtt_netns, in the
+ * initial namespace only, for its root: it shows every container's
+ * traffic.  Not in debugfs, which hardened hosts turn off.
  */
 static int tcprtt_netns_show(struct seq_file *seq, void *v)
 {
 	struct tcprtt_counts counts;
 	struct tcprtt_net *tn;
 
-	mutex_lock(&tcprtt.lock);
+	if (!file_ns_capable(seq->file, &init_user_ns, CAP_NET_ADMIN))
+		return -EPERM;
+	mutex_lock(&tcprtt_lock);
 	list_for_each_entry(tn, &tcprtt.nets, node) {
 		tcprtt_hist_read(&tn->hist, &counts);
 		seq_printf(seq, "netns %u\n", tn->net->ns.inum);
-		tcprtt_hist_show(seq, &counts, tcprtt.unit_ms);
+		tcprtt_hist_show(seq, &counts, tcprtt_hot.unit_ms);
+		tcprtt_summary_show(seq, tn->group_failed);
 		seq_putc(seq, '\n');
 	}
-	mutex_unlock(&tcprtt.lock);
+	mutex_unlock(&tcprtt_lock);
 	return 0;
 }
-DEFINE_SHOW_ATTRIBUTE(tcprtt_netns);
 
 /* Exactly "1", with or without a newline, asks for a reset. */
 static bool tcprtt_is_reset_request(const char *buf, size_t len)
@@ -444,9 +530,9 @@ static ssize_t tcprtt_reset_write(struct file *file, const char __user *ubuf,
 	if (!tcprtt_is_reset_request(buf, len))
 		return -EINVAL;
 
-	mutex_lock(&tcprtt.lock);
+	mutex_lock(&tcprtt_lock);
 	tcprtt_reset_all_locked();
-	mutex_unlock(&tcprtt.lock);
+	mutex_unlock(&tcprtt_lock);
 	return len;
 }
 
@@ -465,22 +551,28 @@ static const struct file_operations tcprtt_reset_fops = {
 static int tcprtt_proc_write(struct file *file, char *buf, size_t len)
 {
 	struct net *net = seq_file_single_net(file->private_data);
-	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
+	struct tcprtt_net *tn = net_generic(net, tcprtt_hot.net_id);
 
 	if (!file_ns_capable(file, net->user_ns, CAP_NET_ADMIN))
 		return -EPERM;
 	if (!tcprtt_is_reset_request(buf, len))
 		return -EINVAL;
 
-	mutex_lock(&tcprtt.lock);
-	tcprtt_hist_reset(&tn->hist);
-	mutex_unlock(&tcprtt.lock);
+	mutex_lock(&tcprtt_lock);
+	tcprtt_net_reset_locked(tn);
+	mutex_unlock(&tcprtt_lock);
 	return 0;
 }
 
+/*
+ * Runs in the task that creates the namespace, so its memory is charged to
+ * that task's cgroup: unprivileged users create namespaces too.  Tables
+ * that cannot be had are no reason to fail the namespace: it counts into
+ * its main table, and its summary says why it has no others.
+ */
 static int __net_init tcprtt_net_init(struct net *net)
 {
-	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
+	struct tcprtt_net *tn = net_generic(net, tcprtt_hot.net_id);
 	int err;
 
 	err = tcprtt_hist_init(&tn->hist);
@@ -495,56 +587,88 @@ static int __net_init tcprtt_net_init(struct net *net)
 	}
 
 	tn->net = net;
-	mutex_lock(&tcprtt.lock);
+	tn->memcg = get_mem_cgroup_from_mm(current->mm);
+	mutex_lock(&tcprtt_lock);
 	if (tcprtt.group != TCPRTT_GROUP_NONE) {
 		struct tcprtt_groups *g;
 
-		g = tcprtt_groups_alloc(tcprtt.group, tcprtt.group_max);
-		if (!g) {
-			mutex_unlock(&tcprtt.lock);
-			remove_proc_entry("tcprtt", net->proc_net);
-			tcprtt_hist_free(&tn->hist);
-			return -ENOMEM;
-		}
-		rcu_assign_pointer(tn->groups, g);
+		g = tcprtt_net_groups_alloc(tn, tcprtt.group, tcprtt.group_max);
+		if (g)
+			rcu_assign_pointer(tn->groups, g);
+		else
+			tn->group_failed = true;
 	}
 	list_add(&tn->node, &tcprtt.nets);
-	mutex_unlock(&tcprtt.lock);
+	mutex_unlock(&tcprtt_lock);
 	return 0;
 }
 
 /* The core runs synchronize_rcu() between pre_exit and exit. */
 static void __net_exit tcprtt_net_pre_exit(struct net *net)
 {
-	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
+	struct tcprtt_net *tn = net_generic(net, tcprtt_hot.net_id);
 
 	WRITE_ONCE(tn->hist.active, NULL);
 }
 
 static void __net_exit tcprtt_net_exit(struct net *net)
 {
-	struct tcprtt_net *tn = net_generic(net, tcprtt.net_id);
-
+	struct tcprtt_net *tn = net_generic(net, tcprtt_hot.net_id);
 	struct tcprtt_groups *g;
 
-	mutex_lock(&tcprtt.lock);
+	mutex_lock(&tcprtt_lock);
 	list_del(&tn->node);
 	g = rcu_replace_pointer(tn->groups, NULL,
-				lockdep_is_held(&tcprtt.lock));
-	mutex_unlock(&tcprtt.lock);
+				lockdep_is_held(&tcprtt_lock));
+	mutex_unlock(&tcprtt_lock);
 
 	remove_proc_entry("tcprtt", net->proc_net);
 	tcprtt_groups_free(g);
 	tcprtt_hist_free(&tn->hist);
+	mem_cgroup_put(tn->memcg);
 }
 
 static struct pernet_operations tcprtt_net_ops = {
 	.init = tcprtt_net_init,
 	.pre_exit = tcprtt_net_pre_exit,
 	.exit = tcprtt_net_exit,
-	.id = &tcprtt.net_id,
+	.id = &tcprtt_hot.net_id,
 	.size = sizeof(struct tcprtt_net),
 };
+
+/*
+ * The files that only some hosts can have, made once nothing can fail the
+ * load any more: hardened hosts boot with debugfs=off or build without it,
+ * and tcprtt is for them too.  Each absence is logged once.
+ */
+static void tcprtt_optional_files_create(void)
+{
+	struct dentry *dir, *reset;
+
+	tcprtt.netns_file = proc_create_single("tcprtt_netns", 0400,
+					       init_net.proc_net,
+					       tcprtt_netns_show);
+	if (!tcprtt.netns_file)
+		pr_warn("cannot create /proc/net/tcprtt_netns: no all-namespaces view\n");
+
+	dir = debugfs_create_dir("tcprtt", NULL);
+	reset = IS_ERR(dir) ? dir :
+		debugfs_create_file("reset", 0200, dir, NULL, &tcprtt_reset_fops);
+	if (IS_ERR(reset)) {
+		pr_info("no debugfs (%pe): no global reset; writing 1 to /proc/net/tcprtt resets one namespace\n",
+			reset);
+		debugfs_remove(dir);
+		return;
+	}
+	tcprtt.debugfs_dir = dir;
+}
+
+static void tcprtt_optional_files_remove(void)
+{
+	debugfs_remove(tcprtt.debugfs_dir);
+	if (tcprtt.netns_file)
+		remove_proc_entry("tcprtt_netns", init_net.proc_net);
+}
 
 static int __init tcprtt_init(void)
 {
@@ -560,36 +684,21 @@ static int __init tcprtt_init(void)
 		goto err_pernet;
 	}
 
-	tcprtt.debugfs_dir = debugfs_create_dir("tcprtt", NULL);
-	if (IS_ERR(tcprtt.debugfs_dir)) {
-		err = PTR_ERR(tcprtt.debugfs_dir);
-		pr_err("cannot create debugfs directory tcprtt: %d%s\n", err,
-		       err == -EPERM ? " (debugfs=off on the kernel command line?)" : "");
-		goto err_debugfs_dir;
-	}
-
-	tcprtt.debugfs_reset = debugfs_create_file("reset", 0200,
-						   tcprtt.debugfs_dir, NULL,
-						   &tcprtt_reset_fops);
-	if (IS_ERR(tcprtt.debugfs_reset)) {
-		err = PTR_ERR(tcprtt.debugfs_reset);
-		pr_err("cannot create debugfs file tcprtt/reset: %d\n", err);
-		goto err_debugfs_reset;
-	}
-
-	/* Optional: without it only --all-netns is missing. */
-	debugfs_create_file("netns", 0400, tcprtt.debugfs_dir, NULL,
-			    &tcprtt_netns_fops);
-
-	/* Last: from here on the handler runs, and everything it uses exists. */
+	/*
+	 * The last step that can fail: from here on the handler runs, and
+	 * everything it uses exists.  The /proc/net/tcprtt files made above
+	 * hold no reference to this module: procfs cuts off their open files
+	 * when they are removed, so a failed load leaves nothing usable.
+	 */
 	err = tcprtt_probe_register();
 	if (err)
 		goto err_probe;
 
+	tcprtt_optional_files_create();
 	if (tcprtt.attach == TCPRTT_ATTACH_KPROBE)
 		pr_info("version %s loaded, kprobe on %s%s\n", TCPRTT_VERSION,
 			TCPRTT_PROBED_FUNCTION,
-			tcprtt.kprobe.flags & KPROBE_FLAG_FTRACE ?
+			tcprtt_hot.kprobe.flags & KPROBE_FLAG_FTRACE ?
 			" (ftrace-based)" : "");
 	else
 		pr_info("version %s loaded, tracepoint tcp:%s in %s\n",
@@ -598,10 +707,6 @@ static int __init tcprtt_init(void)
 	return 0;
 
 err_probe:
-	debugfs_remove(tcprtt.debugfs_reset);
-err_debugfs_reset:
-	debugfs_remove(tcprtt.debugfs_dir);
-err_debugfs_dir:
 	unregister_pernet_subsys(&tcprtt_net_ops);
 err_pernet:
 	tcprtt_scope_exit();
@@ -611,8 +716,7 @@ err_pernet:
 static void __exit tcprtt_exit(void)
 {
 	tcprtt_probe_unregister();
-	debugfs_remove(tcprtt.debugfs_reset);
-	debugfs_remove(tcprtt.debugfs_dir);
+	tcprtt_optional_files_remove();
 	unregister_pernet_subsys(&tcprtt_net_ops);
 	tcprtt_scope_exit();
 }

@@ -19,7 +19,7 @@
 
 #include "tcprtt.h"
 
-struct tcprtt_scope __rcu *tcprtt_scope;
+struct tcprtt_scope __rcu *tcprtt_scope __read_mostly;
 
 /*
  * What the parameters say; published copies of it are what the probe reads.
@@ -326,16 +326,18 @@ struct tcprtt_groups *tcprtt_groups_alloc(enum tcprtt_group group,
 {
 	struct tcprtt_groups *g;
 
-	g = kzalloc(struct_size(g, slots, nr), GFP_KERNEL);
+	/* Callers choose the cgroup that the tables are charged to. */
+	g = kzalloc(struct_size(g, slots, nr), GFP_KERNEL_ACCOUNT);
 	if (!g)
 		return NULL;
 	g->group = group;
 	g->nr = nr;
 	g->seed = get_random_u32();
 	/* One allocation: nr + 1 <= 129 counters stay under the 32 KiB limit. */
-	g->counts = __alloc_percpu((nr + 1) * sizeof(struct tcprtt_counts),
-				   __alignof__(struct tcprtt_counts));
-	g->zero = kcalloc(nr + 1, sizeof(*g->zero), GFP_KERNEL);
+	g->counts = __alloc_percpu_gfp((nr + 1) * sizeof(struct tcprtt_counts),
+				       __alignof__(struct tcprtt_counts),
+				       GFP_KERNEL_ACCOUNT);
+	g->zero = kcalloc(nr + 1, sizeof(*g->zero), GFP_KERNEL_ACCOUNT);
 	if (!g->counts || !g->zero) {
 		tcprtt_groups_free(g);
 		return NULL;

@@ -78,7 +78,7 @@ test_milliseconds() {
 	kill -INT %1
 	wait %1 || fail "tcprtt -m did not exit 0 on SIGINT"
 	expect_eq "unit after -m" us "$(cat /sys/module/tcprtt/parameters/unit)"
-	grep -q '^        ms              : count    distribution$' "$out" ||
+	grep -q '^        ms               : count    distribution$' "$out" ||
 		fail "no ms header in the -m report"
 	# 24 ms is row 16 -> 32 in milliseconds.
 	row=$(awk '$1 == 16 && $3 == 32 { s += $5 } END { print s }' "$out")

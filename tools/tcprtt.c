@@ -34,6 +34,8 @@
 #define DEBUGFS_DIR	"/sys/kernel/debug"
 #define DEBUGFS_RESET	DEBUGFS_DIR "/tcprtt/reset"
 #define DEBUGFS_MAGIC	0x64626720
+/* Every namespace's table, in the initial namespace's /proc/net only. */
+#define NETNS_FILE	"/proc/net/tcprtt_netns"
 #define LOAD_HINT	"tcprtt module not loaded; try: sudo modprobe tcprtt"
 
 /* Longer intervals are surely typos; the bound keeps timespec sums safe. */
@@ -115,7 +117,7 @@ static struct paths {
 	char unit[512];
 	char debugfs_dir[512];
 	char debugfs_reset[512];
-	char debugfs_netns[512];
+	char netns[512];
 	char params[512];
 	char proc_root[512];
 } paths;
@@ -488,8 +490,7 @@ static void init_paths(void)
 		 DEBUGFS_DIR);
 	snprintf(paths.debugfs_reset, sizeof(paths.debugfs_reset), "%s%s",
 		 root, DEBUGFS_RESET);
-	snprintf(paths.debugfs_netns, sizeof(paths.debugfs_netns), "%s%s",
-		 root, DEBUGFS_DIR "/tcprtt/netns");
+	snprintf(paths.netns, sizeof(paths.netns), "%s%s", root, NETNS_FILE);
 	snprintf(paths.params, sizeof(paths.params), "%s%s", root, PARAM_DIR);
 	snprintf(paths.proc_root, sizeof(paths.proc_root), "%s/proc", root);
 }
@@ -1137,14 +1138,14 @@ static int run_all_netns(void)
 	bool first = true;
 	int ret = 0;
 
-	if (read_all(paths.debugfs_netns, &buf, &len)) {
+	if (read_all(paths.netns, &buf, &len)) {
 		if (errno == ENOENT && !module_loaded())
 			error(LOAD_HINT);
 		else
-			error("%s: %s%s", paths.debugfs_netns, why(errno),
-			      errno == EACCES || errno == EPERM ?
-			      " (run as root, in the initial namespace)" :
-			      errno == ENOENT ? " (debugfs not mounted?)" : "");
+			error("%s: %s%s", paths.netns, why(errno),
+			      errno == EACCES || errno == EPERM ||
+			      errno == ENOENT ?
+			      " (run as root, in the initial namespace)" : "");
 		return 1;
 	}
 	end = buf + len;
@@ -1154,13 +1155,13 @@ static int run_all_netns(void)
 		long pid;
 
 		if (end - p < 6 || memcmp(p, "netns ", 6)) {
-			error("%s: expected a 'netns INODE' line", paths.debugfs_netns);
+			error("%s: expected a 'netns INODE' line", paths.netns);
 			ret = 1;
 			break;
 		}
 		ino = strtoul(p + 6, &p, 10);
 		if (p == end || *p != '\n') {
-			error("%s: bad 'netns' line", paths.debugfs_netns);
+			error("%s: bad 'netns' line", paths.netns);
 			ret = 1;
 			break;
 		}
@@ -1170,7 +1171,7 @@ static int run_all_netns(void)
 		next = next ? next + 2 : end;
 		if (tcprtt_parse(p, next - p, &snap, &perr)) {
 			error("%s: namespace %lu: line %u: %s",
-			      paths.debugfs_netns, ino, perr.line, perr.msg);
+			      paths.netns, ino, perr.line, perr.msg);
 			ret = 1;
 			break;
 		}

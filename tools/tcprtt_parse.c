@@ -19,11 +19,14 @@
 
 #include "tcprtt_parse.h"
 
-/* "µs" is U+00B5 MICRO SIGN, as the module prints it. */
+/*
+ * The column header as the module writes it, its ':' above the rows' ones.
+ * "µs" is U+00B5 MICRO SIGN, as the module prints it.
+ */
 const char tcprtt_header_us[] =
-	"        \xc2\xb5s              : count    distribution";
+	"        \xc2\xb5s               : count    distribution";
 const char tcprtt_header_ms[] =
-	"        ms              : count    distribution";
+	"        ms               : count    distribution";
 
 /* Far longer than any line the module writes; stops runaway error text. */
 #define MAX_LINE 4096
@@ -236,6 +239,32 @@ bad_row:
 		    quote(q, sizeof(q), c->line, c->len));
 }
 
+/*
+ * The column header: "UNIT : count distribution" with any run of spaces
+ * between the words (modules before 0.2 put one space less before ':'),
+ * and words after them that a newer module may add.
+ */
+static int parse_header(struct cursor *c, struct tcprtt_hist *h)
+{
+	struct scan s = { c->line, c->line + c->len };
+	const char *tok;
+	size_t len;
+
+	skip_spaces(&s);
+	token(&s, &tok, &len);
+	if (len == 3 && !memcmp(tok, "\xc2\xb5s", 3))
+		h->unit = TCPRTT_UNIT_US;
+	else if (len == 2 && !memcmp(tok, "ms", 2))
+		h->unit = TCPRTT_UNIT_MS;
+	else
+		return -1;
+	if (!skip_spaces(&s) || !literal(&s, ":") || !skip_spaces(&s) ||
+	    !literal(&s, "count") || !skip_spaces(&s) ||
+	    !literal(&s, "distribution"))
+		return -1;
+	return s.p == s.end || *s.p == ' ' ? 0 : -1;
+}
+
 /* "latency", the column header, then TCPRTT_ROWS rows. */
 static int parse_table(struct cursor *c, struct tcprtt_hist *h,
 		       struct tcprtt_parse_error *err)
@@ -251,11 +280,7 @@ static int parse_table(struct cursor *c, struct tcprtt_hist *h,
 
 	if (need_line(c, err, "the column header"))
 		return -1;
-	if (line_is(c, tcprtt_header_us))
-		h->unit = TCPRTT_UNIT_US;
-	else if (line_is(c, tcprtt_header_ms))
-		h->unit = TCPRTT_UNIT_MS;
-	else
+	if (parse_header(c, h))
 		return fail(err, c->lineno,
 			    "expected the 'µs : count distribution' column header (or its 'ms' form), got '%s'",
 			    quote(q, sizeof(q), c->line, c->len));
@@ -290,9 +315,10 @@ static const char *const summary_keys[NR_KEYS] = {
 
 /*
  * A blank line, then "key value" lines up to the next blank line or the
- * end of the input.  unit, samples and sum_us must each appear once;
- * filter at most once, its value kept as text in @filter; other keys
- * belong to newer modules and are skipped.
+ * end of the input, any run of spaces after the key.  unit, samples and
+ * sum_us must each appear once, and words after their value are skipped;
+ * filter at most once, its whole value kept as text in @filter; other
+ * keys belong to newer modules and are skipped.
  */
 static int parse_summary(struct cursor *c, struct tcprtt_hist *h,
 			 char *filter, size_t filter_size,
@@ -317,11 +343,11 @@ static int parse_summary(struct cursor *c, struct tcprtt_hist *h,
 		size_t klen, vlen;
 
 		token(&s, &key, &klen);
-		if (!klen || s.p == s.end || *s.p != ' ')
+		if (!klen || !skip_spaces(&s) || s.p == s.end)
 			return fail(err, c->lineno,
 				    "expected a 'key value' summary line, got '%s'",
 				    quote(q, sizeof(q), c->line, c->len));
-		val = s.p + 1;
+		val = s.p;
 		vlen = s.end - val;
 
 		for (k = 0; k < NR_KEYS; k++)
@@ -336,6 +362,9 @@ static int parse_summary(struct cursor *c, struct tcprtt_hist *h,
 				    summary_keys[k], seen_line[k]);
 		seen_line[k] = c->lineno;
 
+		/* Only filter's value has spaces in it. */
+		if (k != KEY_FILTER)
+			token(&s, &val, &vlen);
 		switch (k) {
 		case KEY_UNIT:
 			if (vlen != 2 ||
@@ -403,7 +432,8 @@ static __u64 rows_sum(const struct tcprtt_hist *h)
 
 /*
  * One per-address table: "Remote Address = ADDR samples N average_us A
- * sum_us S" (or "Local Address = ..."), then a table like the first.
+ * sum_us S" (or "Local Address = ..."), words a newer module adds after
+ * them skipped, then a table like the first.
  */
 static int parse_group(struct cursor *c, struct tcprtt_snapshot *snap,
 		       enum tcprtt_group_by by, size_t prefix_len,
@@ -442,7 +472,7 @@ static int parse_group(struct cursor *c, struct tcprtt_snapshot *snap,
 	if (!skip_spaces(&s) || !literal(&s, "sum_us") || !skip_spaces(&s))
 		goto bad_title;
 	token(&s, &tok, &len);
-	if (tcprtt_parse_u64(tok, len, &sum) || s.p != s.end)
+	if (tcprtt_parse_u64(tok, len, &sum))
 		goto bad_title;
 
 	if (parse_table(c, &g->hist, err))

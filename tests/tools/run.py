@@ -775,9 +775,9 @@ def t_all_netns(tool, tmp):
     text = ("netns 4026531840\n" + fmt.proc(a, "us", 100) + "\n" +
             "netns %d\n" % ino + fmt.proc(b, "us", 27000) + "\n" +
             "netns 4026532999\n" + fmt.proc([0] * fmt.ROWS, "us", 0) + "\n")
-    d = os.path.join(root, "sys/kernel/debug/tcprtt")
-    os.makedirs(d)
-    with open(os.path.join(d, "netns"), "w") as f:
+    d = os.path.join(root, "proc/net")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "tcprtt_netns"), "w") as f:
         f.write(text)
     got = run_ok(tool, ["--all-netns"], env={"TCPRTT_ROOT": root})
     want = ("netns 4026531840\n" + fmt.table(a) + "\n" +

@@ -8,8 +8,8 @@ tests compare two implementations instead of one with itself.
 ROWS = 27
 BAR_WIDTH = 40
 HEADER = {
-    "us": "        \u00b5s              : count    distribution",
-    "ms": "        ms              : count    distribution",
+    "us": "        \u00b5s               : count    distribution",
+    "ms": "        ms               : count    distribution",
 }
 
 

@@ -346,8 +346,8 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
 	{ "latency", "latency", "Latency", 1, "expected 'latency'" },
-	{ "header", "count    distribution", "count distribution", 2,
-	  "column header" },
+	{ "header", ": count", "; count", 2, "column header" },
+	{ "header unit", "\xc2\xb5s ", "us ", 2, "column header" },
 	{ "label", "8 -> 16 ", "8 -> 15 ", 7, "labelled '8 -> 15'" },
 	{ "count", ": 5 ", ": 5x", 6, "bad count '5x'" },
 	{ "missing count", ": 5 ", ":   ", 6, "bad count '|***" },
@@ -356,7 +356,7 @@ static const struct bad_case bad_cases[] = {
 	{ "blank", "\n\nunit", "\nx\nunit", 30, "expected a blank line" },
 	{ "unit", "unit us", "unit ms", 31, "does not match" },
 	{ "samples", "samples 5", "samples 6", 32, "not the sum" },
-	{ "samples garbage", "samples 5", "samples 5 ", 32, "bad samples" },
+	{ "samples garbage", "samples 5", "samples 5x", 32, "bad samples" },
 	{ "sum", "sum_us 12", "sum_us -12", 33, "bad sum_us" },
 	{ "missing sum", "sum_us 12\n", "", 33, "no 'sum_us'" },
 	{ "duplicate", "sum_us 12\n", "sum_us 12\nsum_us 12\n", 34,
@@ -429,6 +429,46 @@ static void test_future(void)
 	free(text);
 }
 
+/*
+ * Readers are tolerant: the header of modules before 0.2 (one space less
+ * before ':'), any run of spaces in header and summary lines, and words a
+ * newer module adds to lines this parser knows.
+ */
+static void test_tolerant(void)
+{
+	static const struct {
+		const char *from, *to;
+	} edits[] = {
+		{ "s               : count", "s              : count" },
+		{ "s               : count    distribution",
+		  "s :  count distribution  buckets 27" },
+		{ "samples 5\n", "samples   5 exact\n" },
+		{ "unit us\n", "unit  us   since-load\n" },
+		{ "sum_us 12\n", "sum_us 12 seconds 0.000012\n" },
+	};
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
+	struct tcprtt_parse_error err;
+	struct tcprtt_snapshot snap;
+	char *text = proc_text(&h), *edited, *at;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(edits); i++) {
+		at = strstr(text, edits[i].from);
+		EXPECT(at, "'%s' not in the file", edits[i].from);
+		if (!at)
+			continue;
+		EXPECT(asprintf(&edited, "%.*s%s%s", (int)(at - text), text,
+				edits[i].to, at + strlen(edits[i].from)) > 0,
+		       "asprintf");
+		EXPECT(!tcprtt_parse(edited, strlen(edited), &snap, &err),
+		       "'%s': line %u: %s", edits[i].to, err.line, err.msg);
+		EXPECT(same_hist(&h, &snap.total), "'%s': same totals",
+		       edits[i].to);
+		free(edited);
+	}
+	free(text);
+}
+
 static void test_table_bytes(void)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_MS, 0, 0, 7ULL,
@@ -438,11 +478,11 @@ static void test_table_bytes(void)
 #define CALL(m) tcprtt_render_table(m, &h)
 	s = RENDER(CALL);
 #undef CALL
-	EXPECT(!strncmp(s, "latency\n        ms              : count    distribution\n"
+	EXPECT(!strncmp(s, "latency\n        ms               : count    distribution\n"
 			"         0 -> 1          : 7        |********************                    |\n",
-			8 + 48 + 79), "ms table head: %s", s);
+			8 + 49 + 79), "ms table head: %s", s);
 	EXPECT(strstr(s, LAST_ROW), "last row");
-	EXPECT(strlen(s) == 8 + 48 + 27 * 79, "length %zu", strlen(s));
+	EXPECT(strlen(s) == 8 + 49 + 27 * 79, "length %zu", strlen(s));
 	free(s);
 }
 
@@ -525,6 +565,7 @@ static const struct {
 	{ "truncations", test_truncations },
 	{ "errors", test_errors },
 	{ "future", test_future },
+	{ "tolerant", test_tolerant },
 	{ "table_bytes", test_table_bytes },
 	{ "prometheus", test_prometheus },
 	{ "json_empty", test_json_empty },
