@@ -93,20 +93,31 @@ check: style
 $(CHECKPATCH):
 	scripts/linux-source.sh $(LINUX_SOURCE)
 
+# test-copy DIR FLAGS: tcprtt's source in DIR, built with FLAGS as well.
+define test-copy
+	@mkdir -p $(1)
+	@cp Kbuild $(SOURCES) $(1)/
+	@echo 'ccflags-y += $(2)' >>$(1)/Kbuild
+endef
+
 # The source of a copy of tcprtt whose probed function and tracepoint do not
 # exist, in MISSING (tests/matrix.sh names its own folder).
 MISSING := $(CURDIR)/.cache/probe-missing
 missing-source:
-	@mkdir -p $(MISSING)
-	@cp Kbuild $(SOURCES) $(MISSING)/
-	@echo 'ccflags-y += -DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\"' >>$(MISSING)/Kbuild
-	@echo 'ccflags-y += -DTCPRTT_TRACEPOINT=\"tcprtt_missing_tracepoint\"' >>$(MISSING)/Kbuild
+	$(call test-copy,$(MISSING),-DTCPRTT_PROBED_FUNCTION=\"tcprtt_missing_function\" -DTCPRTT_TRACEPOINT=\"tcprtt_missing_tracepoint\")
+
+# The source of a copy whose probe waits 1 ms between reading the unit and
+# counting, in RACE: the window a unit change must close, made wide.
+RACE := $(CURDIR)/.cache/race
+race-source:
+	$(call test-copy,$(RACE),-DTCPRTT_TEST_RACE_DELAY_US=1000)
 
 # Modules only the guest tests load: a hook that claims tcp_rcv_established,
-# and that copy.
-test-modules: missing-source
+# and those copies.
+test-modules: missing-source race-source
 	@$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/claim modules
 	@$(MAKE) -C $(KDIR) M=$(MISSING) modules
+	@$(MAKE) -C $(KDIR) M=$(RACE) modules
 
 # Replay the reference guide in a QEMU guest: idle, traffic, netem delay.
 demo:
@@ -130,4 +141,4 @@ bench:
 	bench/run.sh
 
 .PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
-	check missing-source test-modules demo test stress matrix bench
+	check missing-source race-source test-modules demo test stress matrix bench

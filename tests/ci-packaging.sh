@@ -102,17 +102,30 @@ dkms_installed_for() {
 		fail "modinfo -k $kver: version $(modinfo -k "$kver" -F version tcprtt), expected $version"
 }
 
-# A kernel without kprobes (its .config says so) is skipped, with the reason.
-dkms_skips_without_kprobes() {
-	local fake out rc=0
+# dkms_skips WHAT CONFIG [DKMS_OPTION...]: a kernel whose .config is CONFIG
+# (lines, \n between) is skipped, with the reason, and nothing is built.
+dkms_skips() {
+	local what=$1 config=$2 fake out rc=0
 
+	shift 2
 	fake=$(mktemp -d)
-	printf 'CONFIG_MODULES=y\n# CONFIG_KPROBES is not set\n' >"$fake/.config"
-	out=$(dkms build -k 0.0.0-nokprobes --kernelsourcedir "$fake" "tcprtt/$version" 2>&1) || rc=$?
+	printf "$config\n" >"$fake/.config"
+	out=$(dkms build -k 0.0.0-tcprtt-skip --kernelsourcedir "$fake" "$@" "tcprtt/$version" 2>&1) || rc=$?
 	rm -rf "$fake"
 	echo "$out"
-	[ $rc -eq 77 ] || fail "dkms build without CONFIG_KPROBES: exit $rc, expected 77 (skipped)"
+	[ $rc -eq 77 ] || fail "dkms build $what: exit $rc, expected 77 (skipped)"
 	echo "$out" | grep -q 'BUILD_EXCLUSIVE directive' || fail "no BUILD_EXCLUSIVE reason in: $out"
+}
+
+# Kernels tcprtt cannot build for: without kprobes, 32-bit, or an
+# architecture without regs_get_kernel_argument().
+dkms_skips_unbuildable() {
+	local ok='CONFIG_MODULES=y\nCONFIG_KPROBES=y\nCONFIG_64BIT=y'
+
+	dkms_skips "without CONFIG_KPROBES" 'CONFIG_MODULES=y\n# CONFIG_KPROBES is not set\nCONFIG_64BIT=y' &&
+	dkms_skips "for a 32-bit kernel" 'CONFIG_MODULES=y\nCONFIG_KPROBES=y\n# CONFIG_64BIT is not set' &&
+	dkms_skips "for i686" "$ok" -a i686 &&
+	dkms_skips "for mips64" "$ok" -a mips64
 }
 
 dkms_removed() {
@@ -186,7 +199,7 @@ if step dkms_add_source make -s dkms-source &&
 else
 	skip dkms_guest_load "DKMS did not install the module"
 fi
-step dkms_skips_without_kprobes dkms_skips_without_kprobes
+step dkms_skips_unbuildable dkms_skips_unbuildable
 step dkms_remove dkms_removed
 
 # 2. The Debian packages.

@@ -24,22 +24,16 @@ TESTS="
 	load_cycles_traffic
 	readers_resets
 	totals
-	load_fail_debugfs
 	probe_shares_claimed
 	load_fail_probe_missing
 	load_fail_tracepoint_missing
 	load_fail_oom
 "
 
-debugfs_off() {
-	grep -qw debugfs=off /proc/cmdline
-}
-
 setup() {
 	# Which debug options (slub_debug=...) this run had.
 	echo "# kernel command line: $(cat /proc/cmdline)"
-	# With debugfs off the module cannot load: that is what is tested there.
-	debugfs_off || tcprtt_load_module
+	tcprtt_load_module
 	setup_netns
 	start_server $SRV4
 	start_server $SRV6
@@ -219,17 +213,6 @@ expect_clean_refusal() {
 	[ ! -e /proc/net/tcprtt ] || fail "/proc/net/tcprtt left $what"
 	ip netns exec "$CLI" test ! -e /proc/net/tcprtt || fail "client namespace's /proc/net/tcprtt left $what"
 	[ ! -e /sys/kernel/debug/tcprtt ] || fail "debugfs directory left $what"
-}
-
-test_load_fail_debugfs() {
-	if ! debugfs_off; then
-		log "SKIP: needs a guest booted with debugfs=off (run.sh has one)"
-		return $KSFT_SKIP
-	fi
-	tcprtt_unload_module
-	expect_clean_refusal "with debugfs=off" "cannot create debugfs directory tcprtt: -1 (debugfs=off"
-	# A second try meets no leftover (a stale /proc entry would warn).
-	expect_clean_refusal "the second time with debugfs=off" "cannot create debugfs directory tcprtt: -1 (debugfs=off"
 }
 
 # tcprtt's kprobe has no post handler, so the kernel arms it without

@@ -18,13 +18,14 @@ TESTS="
 	filter_combined filter_v4_mapped filter_change_under_traffic
 	filter_reject_runtime filter_reject_insmod filter_insmod
 	group_three_peers group_hundred_peers group_laddr group_reject
+	group_proc_reset
 	netns_disjoint netns_churn netns_idle
 	printer_scope printer_all_netns
 "
 
 PARAMS=/sys/module/tcprtt/parameters
 TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
-NETNS_FILE=/sys/kernel/debug/tcprtt/netns
+NETNS_FILE=/proc/net/tcprtt_netns
 CLI_B=tcprtt-clib-$$
 SRV_B=tcprtt-srvb-$$
 IDLE=tcprtt-idle-$$
@@ -471,6 +472,26 @@ test_group_reject() {
 	# A new bound takes effect at once, with empty tables.
 	set_param group_max 2
 	expect_eq "tables after group_max change" 0 "$(hist "$CLI" | grep -c '^Remote Address = 192')"
+	clear_scope
+}
+
+# Both resets zero the same things: writing 1 to a namespace's
+# /proc/net/tcprtt empties its per-address tables as the debugfs reset does,
+# and leaves the other namespace's alone.
+test_group_proc_reset() {
+	clear_scope
+	set_param group raddr
+	client $SRV4 -n 20 >/dev/null
+	expect_ge "client's table of $SRV4" 20 "$(block_field "$CLI" $SRV4 samples)"
+	expect_ge "server's table of $CLI4" 20 "$(block_field "$SRV" $CLI4 samples)"
+	ip netns exec "$CLI" sh -c 'echo 1 >/proc/net/tcprtt'
+	expect_eq "client's samples after its /proc reset" 0 "$(summary "$CLI" samples)"
+	expect_eq "client's tables after its /proc reset" 0 "$(hist "$CLI" | grep -c '^Remote Address = 192')"
+	expect_eq "client's other after its /proc reset" 0 "$(block_field "$CLI" other samples)"
+	expect_ge "server's table of $CLI4 after the client's reset" 20 "$(block_field "$SRV" $CLI4 samples)"
+	client $SRV4 -n 5 >/dev/null
+	expect_ge "client's table of $SRV4 counting again" 5 "$(block_field "$CLI" $SRV4 samples)"
+	wait_until 5 blocks_add_up "$CLI" || fail "client tables do not add up to the total"
 	clear_scope
 }
 

@@ -12,11 +12,15 @@ source "$(dirname "$0")/lib.sh"
 
 TESTS=${TESTS:-"
 	format_idle
+	header_aligned
 	load_message
 	reset
 	reset_rejects
 	monotonic
 	load_cycles
+	unit_switch_exact
+	missed_reported
+	tracepoint_backlog_churn
 "}
 TESTS=${TESTS//,/ }
 
@@ -36,6 +40,21 @@ test_format_idle() {
 	hist "$SRV" | cmp - "$expected" || fail "server namespace table differs from $expected"
 	expect_eq "mode of /proc/net/tcprtt" 644 "$(stat -c %a /proc/net/tcprtt)"
 	expect_eq "mode of $RESET" 200 "$(stat -c %a $RESET)"
+}
+
+# The header's ':' stands above the rows' ':', as in bcc and Inspektor
+# Gadget, in both units.
+test_header_aligned() {
+	local unit cols
+
+	for unit in us ms; do
+		echo $unit >/sys/module/tcprtt/parameters/unit
+		# Columns are characters: µ is two bytes.
+		cols=$(hist "$CLI" | sed 's/µ/u/' | awk '/count +distribution$/ || $2 == "->" {
+			print index($0, " : ") }' | sort -u)
+		expect_eq "columns of ':' in the $unit header and rows" 1 "$(echo "$cols" | wc -l)"
+	done
+	echo us >/sys/module/tcprtt/parameters/unit
 }
 
 test_load_message() {
@@ -99,6 +118,116 @@ test_monotonic() {
 	done
 	wait
 	expect_ge "samples while reading" 1 "$(summary "$CLI" samples)"
+}
+
+# low_rows NS FIRST LAST: the sum of rows FIRST to LAST (0-based) of NS.
+low_rows() {
+	rows "$1" | awk -v a="$2" -v b="$3" 'NR - 1 >= a && NR - 1 <= b { s += $1 } END { print s + 0 }'
+}
+
+samples_at_least() {
+	[ "$(summary "$1" samples)" -ge "$2" ]
+}
+
+# A unit change zeroes the counters: after it, no sample may be counted in
+# the old unit.  Behind 5 ms of netem, a sample in us lands in row 13 and
+# one in ms in row 3: after a switch to us, rows 0-4 (below 16 us) must stay
+# empty, and after a switch to ms, rows 10 and up (512 ms and more).  The
+# race build waits 1 ms in its probe between reading the unit and counting,
+# so that many probes are inside that window when the unit changes.
+test_unit_switch_exact() {
+	local race_ko=${TCPRTT_RACE_KO:-$TCPRTT_SRC/.cache/race/tcprtt.ko} i ns
+	local unit=/sys/module/tcprtt/parameters/unit cpu1=$(($(nproc) > 1 ? 1 : 0))
+
+	[ -f "$race_ko" ] || fail "$race_ko not built (make test-modules)"
+	tcprtt_unload_module
+	insmod "$race_ko"
+	set_delay 5ms
+	client_bg $SRV4 -t 3600 -s 65536 >/dev/null
+	ip netns exec "$CLI" taskset -c $cpu1 "$TCPRTT_LOAD" client $SRV6 $PORT -t 3600 -s 65536 >/dev/null &
+	for i in $(seq 10); do
+		echo ms >$unit
+		wait_until 120 samples_at_least "$CLI" 20 || fail "switch $i: no samples in ms"
+		for ns in "$CLI" "$SRV"; do
+			expect_eq "switch $i to ms: samples of 512 ms and more in $ns" 0 "$(low_rows "$ns" 10 26)"
+		done
+		echo us >$unit
+		wait_until 120 samples_at_least "$CLI" 20 || fail "switch $i: no samples in us"
+		for ns in "$CLI" "$SRV"; do
+			expect_eq "switch $i to us: samples below 16 us in $ns" 0 "$(low_rows "$ns" 0 4)"
+		done
+	done
+	kill %1 %2
+	wait || true
+	set_delay 0
+	rmmod tcprtt
+	tcprtt_load_module
+}
+
+# The kprobe layer drops a hit that arrives while the handler already runs
+# on that CPU, and the summary says how many: the race build's probe runs
+# for 1 ms, so that network softirqs on the same CPU meet it running.
+test_missed_reported() {
+	local race_ko=${TCPRTT_RACE_KO:-$TCPRTT_SRC/.cache/race/tcprtt.ko}
+	local cpu1=$(($(nproc) > 1 ? 1 : 0))
+
+	summary "" missed | grep -Eqx '[0-9]+' || fail "no 'missed N' in the summary"
+	[ -f "$race_ko" ] || fail "$race_ko not built (make test-modules)"
+	tcprtt_unload_module
+	insmod "$race_ko"
+	client_bg $SRV4 -t 3600 -s 65536 >/dev/null
+	ip netns exec "$CLI" taskset -c $cpu1 "$TCPRTT_LOAD" client $SRV6 $PORT -t 3600 -s 65536 >/dev/null &
+	wait_until 300 sh -c '[ "$(awk '\''$1 == "missed" { print $2 }'\'' /proc/net/tcprtt)" -gt 0 ]' ||
+		fail "no missed hits reported under nested traffic"
+	kill %1 %2
+	wait || true
+	log "samples $(summary "$CLI" samples), missed $(summary "" missed)"
+	expect_eq "missed, as every namespace reports it" "$(summary "" missed)" "$(summary "$CLI" missed)"
+	rmmod tcprtt
+	tcprtt_load_module
+}
+
+# tcpext NS KEY: one TcpExt counter of namespace NS.
+tcpext() {
+	ip netns exec "$1" cat /proc/net/netstat | awk -v key="$2" '
+		/^TcpExt:/ && !named { for (i = 1; i <= NF; i++) k[i] = $i; named = 1; next }
+		/^TcpExt:/ { for (i = 1; i <= NF; i++) if (k[i] == key) print $i }'
+}
+
+# Where tracepoints call their probes under SRCU with preemption on (7.x),
+# the probe must still be the RCU read side that frees of what it reads
+# wait for.  Bulk traffic both ways, sender and receiver on two CPUs, so
+# that segments arriving while the reader holds its socket are processed
+# from the backlog in process context; meanwhile filters and grouping are
+# replaced (freeing the old objects) as fast as writes go.  A debug kernel
+# reports any read outside that read side ("suspicious RCU usage", or
+# KASAN for a use after free): run_test fails on it.
+test_tracepoint_backlog_churn() {
+	local cpu1=$(($(nproc) > 1 ? 1 : 0)) params=/sys/module/tcprtt/parameters
+	local end=$((SECONDS + ${TCPRTT_CHURN_SECONDS:-20})) writes=0 before after
+
+	tcprtt_unload_module
+	insmod "$TCPRTT_KO" attach=tracepoint
+	before=$(tcpext "$SRV" TCPBacklogCoalesce)
+	client_bg $SRV4 -t 3600 -s 65536 >/dev/null
+	ip netns exec "$CLI" taskset -c $cpu1 "$TCPRTT_LOAD" client $SRV6 $PORT -t 3600 -s 65536 >/dev/null &
+	while [ $SECONDS -lt $end ]; do
+		echo raddr >$params/group
+		echo $PORT >$params/rport
+		echo 4 >$params/family
+		echo none >$params/group
+		echo 0 >$params/rport
+		echo any >$params/family
+		writes=$((writes + 6))
+	done
+	after=$(tcpext "$SRV" TCPBacklogCoalesce)
+	kill %1 %2
+	wait || true
+	log "$writes parameter writes; server backlog coalesced $((after - before)) segments; samples $(summary "$CLI" samples)"
+	expect_ge "client samples" 100 "$(summary "$CLI" samples)"
+	expect_ge "segments the server took through its backlog" 1 $((after - before))
+	rmmod tcprtt
+	tcprtt_load_module
 }
 
 test_load_cycles() {
