@@ -180,15 +180,31 @@ static struct tcprtt_net *tcprtt_net_sched(const struct net *net)
 	return rcu_dereference_sched(net->gen)->ptr[tcprtt_hot.net_id];
 }
 
+/*
+ * Where set_active_memcg() cannot be called from a module, its task branch:
+ * every caller here runs in a task (namespace creation, a parameter write).
+ */
+#if defined(TCPRTT_HAVE_INT_ACTIVE_MEMCG) || !IS_ENABLED(CONFIG_MEMCG)
+#define tcprtt_set_active_memcg set_active_memcg
+#else
+static struct mem_cgroup *tcprtt_set_active_memcg(struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *old = current->active_memcg;
+
+	current->active_memcg = memcg;
+	return old;
+}
+#endif
+
 /* Per-address tables charged to the cgroup of the namespace's creator. */
 static struct tcprtt_groups *tcprtt_net_groups_alloc(struct tcprtt_net *tn,
 						     enum tcprtt_group group,
 						     unsigned int nr)
 {
-	struct mem_cgroup *old = set_active_memcg(tn->memcg);
+	struct mem_cgroup *old = tcprtt_set_active_memcg(tn->memcg);
 	struct tcprtt_groups *g = tcprtt_groups_alloc(group, nr);
 
-	set_active_memcg(old);
+	tcprtt_set_active_memcg(old);
 	return g;
 }
 
