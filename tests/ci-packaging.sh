@@ -125,7 +125,23 @@ dkms_skips_unbuildable() {
 	dkms_skips "without CONFIG_KPROBES" 'CONFIG_MODULES=y\n# CONFIG_KPROBES is not set\nCONFIG_64BIT=y' &&
 	dkms_skips "for a 32-bit kernel" 'CONFIG_MODULES=y\nCONFIG_KPROBES=y\n# CONFIG_64BIT is not set' &&
 	dkms_skips "for i686" "$ok" -a i686 &&
-	dkms_skips "for mips64" "$ok" -a mips64
+	dkms_skips "for mips64" "$ok" -a mips64 &&
+	dkms_tries "$ok" -a x86_64 &&
+	dkms_tries "$ok" -a aarch64
+}
+
+# dkms_tries CONFIG [DKMS_OPTION...]: the control: a kernel tcprtt can build
+# for is not skipped (the build then fails for want of real headers).
+dkms_tries() {
+	local config=$1 fake out rc=0
+
+	shift
+	fake=$(mktemp -d)
+	printf "$config\n" >"$fake/.config"
+	out=$(dkms build -k 0.0.0-tcprtt-try --kernelsourcedir "$fake" "$@" "tcprtt/$version" 2>&1) || rc=$?
+	rm -rf "$fake"
+	[ $rc -ne 77 ] && ! echo "$out" | grep -q 'BUILD_EXCLUSIVE' ||
+		fail "dkms build $*: skipped (exit $rc), expected an attempt: $out"
 }
 
 dkms_removed() {
