@@ -91,7 +91,7 @@ test_load_without_debugfs() {
 	client $SRV4 -n 10 >/dev/null
 	ino=$(ip netns exec "$CLI" stat -L -c %i /proc/self/ns/net)
 	grep -qx "netns $ino" $NETNS_FILE || fail "namespace $ino not in $NETNS_FILE"
-	"$TCPRTT" --all-netns | grep -q "^netns $ino " ||
+	"$TCPRTT" --all-netns | grep -Eq "^netns $ino( |$)" ||
 		fail "the printer's --all-netns does not show namespace $ino"
 	msgs=$(dmesg | tail -n +"$((start + 1))" | grep -c 'tcprtt: no debugfs')
 	expect_eq "'no debugfs' messages after use" 1 "$msgs"
