@@ -574,7 +574,11 @@ TEST(table_bytes)
 
 /* Checks that s contains what, explaining the failure with why. */
 #define EXPECT_HAS(s, what, why...)					\
-	EXPECT_NE(NULL, strstr(s, what)) TH_LOG(why)
+	do {								\
+		const char *at_ = strstr(s, what);			\
+									\
+		EXPECT_NE(NULL, at_) TH_LOG(why);			\
+	} while (0)
 
 TEST(prometheus)
 {
