@@ -30,8 +30,12 @@ kselftest_default_timeout=$(sed -n 's/^timeout=//p' settings)
 
 echo "# kselftest on $(uname -r), $(nproc) CPUs: ${scripts[*]}"
 start=$SECONDS
-# The runner reports failures only in its output: read them from there.
-run_many "${scripts[@]/#/./}" | awk '{ print; fflush() } /^not ok / { bad = 1 } END { exit bad }'
-status=$?
+# The runner reports failures only in its output: read them from there,
+# line by line as they come (mawk would wait for a buffer's worth).
+status=0
+while IFS= read -r line; do
+	printf '%s\n' "$line"
+	[[ $line != "not ok "* ]] || status=1
+done < <(run_many "${scripts[@]/#/./}")
 echo "# kselftest: exit $status in $((SECONDS - start)) s"
 exit $status
