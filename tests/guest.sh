@@ -23,9 +23,11 @@ fi
 # shellcheck source=/dev/null
 . "$BASE_DIR/kselftest/runner.sh"
 # The runner looks for settings in the kernel's tree; ours are here.
+# shellcheck disable=SC2034 # a variable of runner.sh, as logfile below
 kselftest_default_timeout=$(sed -n 's/^timeout=//p' settings)
 # It appends the tests' output to /dev/stdout, which only udev makes: the
 # guest has none, and would write a file of that name instead.
+# shellcheck disable=SC2034
 [ -e /dev/stdout ] || logfile=/proc/self/fd/1
 
 echo "# kselftest on $(uname -r), $(nproc) CPUs: ${scripts[*]}"
