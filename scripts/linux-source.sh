@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Extract checkpatch and the kselftest headers from Debian's linux-source-6.1
-# into DEST.  They are tools of the build, never part of this repository.
+# Extract checkpatch and kselftest (its headers, lib.mk and runner) from
+# Debian's linux-source-6.1 into DEST.  They are tools of the build, never
+# part of this repository.
 set -euo pipefail
 
 dest=${1:?usage: linux-source.sh DEST}
@@ -19,6 +20,8 @@ members=(
 	tools/testing/selftests/kselftest.h
 	tools/testing/selftests/kselftest_harness.h
 	tools/testing/selftests/kselftest/runner.sh
+	tools/testing/selftests/kselftest/prefix.pl
+	tools/testing/selftests/run_kselftest.sh
 	tools/testing/selftests/lib.mk
 )
 mkdir -p "$dest"

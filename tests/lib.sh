@@ -248,9 +248,13 @@ run_test() {
 	esac
 }
 
+# The script's exit status, as kselftest's runner reads it: 1 if a test
+# failed, 4 (skip) if every test skipped, else 0.
 ktap_finish() {
 	echo "# Totals: pass:$ktap_pass fail:$ktap_fail xfail:0 xpass:0 skip:$ktap_skip error:0"
-	[ $ktap_fail -eq 0 ]
+	[ $ktap_fail -eq 0 ] || return $KSFT_FAIL
+	[ $ktap_pass -gt 0 ] || [ $ktap_skip -eq 0 ] || return $KSFT_SKIP
+	return $KSFT_PASS
 }
 
 ktap_exit() {

@@ -3,7 +3,8 @@
 #
 # The whole test suite: install what is missing, build the module, the printer
 # and the test programs, run the printer's host tests, then boot Debian's
-# kernel in QEMU and run the guest tests there.  Ends with one line
+# kernel in QEMU and run the guest tests there, through kselftest's runner
+# (tests/guest.sh).  Ends with one line
 # "N passed, N failed, N skipped"; exits non-zero on any failure.
 #
 #   tests/run.sh [-k KVER] [GUEST_SCRIPT...]
@@ -61,12 +62,6 @@ build() {
 	done
 } | tee -a "$log"
 
-# Count every test line of every KTAP stream above.
-awk '
-	/^(ok|not ok) / && / # SKIP/ { skip++; next }
-	/^ok / { pass++ }
-	/^not ok / { fail++ }
-	END {
-		printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
-		exit (fail > 0 || pass == 0)
-	}' "$log"
+# Count every test of every KTAP stream above, and those kselftest's runner
+# nests in the guests' streams, once each.
+awk -f tests/ktap-totals.awk "$log"

@@ -6,8 +6,10 @@ Run by `make -C tools check`, which builds what it is given:
 
   --tool, --tool-san      the printer, plain and under ASan/UBSan: every
                           command-line test runs against both
-  --unit, --unit-san      tests/tools/unit.c, plain and sanitized; each of
-                          its tests is run by name
+  --unit, --unit-san      tests/tools/unit.c, plain and sanitized: run once
+                          each, every result of its kselftest harness
+                          (which runs each test in a child of its own)
+                          counts as one test here
   --fuzzer                the libFuzzer target, run --fuzz-seconds
   --clang-build           the printer built -Werror by clang
 
@@ -204,12 +206,40 @@ def run_ok(tool, args, **kw):
 
 # ---------------------------------------------------------------- unit.c
 
-def t_unit(binary, name):
-    p = subprocess.run([binary, name], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=120)
-    if p.returncode:
-        raise Fail(p.stdout.decode("utf-8", "replace")[-3000:] +
-                   "exit status %d" % p.returncode)
+KTAP_RESULT = re.compile(r"^(not )?ok \d+ (\S+)(?: # SKIP ?(.*))?$")
+
+
+def unit_results(binary):
+    """Runs a kselftest harness binary once: its exit status, its plan, and
+    (name, passed, skip reason, its output) for each result line."""
+    p = subprocess.run([binary], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=600)
+    plan, results, lines = None, [], []
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        m = KTAP_RESULT.match(line)
+        if m:
+            results.append((m.group(2), not m.group(1), m.group(3), lines))
+            lines = []
+        elif re.match(r"^1\.\.\d+$", line) and plan is None:
+            plan = int(line[3:])
+        else:
+            lines.append(line)
+    return p.returncode, plan, results, lines
+
+
+def t_unit(passed, skip, lines):
+    if skip is not None:
+        raise Skip(skip or "skipped")
+    if not passed:
+        raise Fail("\n".join(lines[-60:]))
+
+
+def t_unit_all(status, plan, results, tail):
+    """The harness reported every planned test, and its exit status agrees."""
+    failed = sum(1 for _, ok, _, _ in results if not ok)
+    expect_eq(len(results), plan, "results for a plan of %s" % plan)
+    expect_eq(status, 1 if failed else 0, "exit status (%d failed)" % failed
+              + "".join("\n" + line for line in tail[-20:]))
 
 
 # ------------------------------------------------------ formats of files
@@ -887,10 +917,11 @@ def main():
     for label, binary in (("unit", args.unit), ("unit-san", args.unit_san)):
         if not binary:
             continue
-        names = subprocess.run([binary, "--list"], stdout=subprocess.PIPE,
-                               check=True).stdout.decode().split()
-        for name in names:
-            r.add("%s: %s" % (label, name), t_unit, binary, name)
+        status, plan, results, tail = unit_results(binary)
+        for name, passed, skip, lines in results:
+            r.add("%s: %s" % (label, name), t_unit, passed, skip, lines)
+        r.add("%s: every planned test reported" % label, t_unit_all, status,
+              plan, results, tail)
 
     for label, tool in (("cli", args.tool), ("cli-san", args.tool_san)):
         if not tool:

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * unit.c - unit tests of the printer's parser, arithmetic and renderers.
+ * unit.c - unit tests of the printer's parser, arithmetic and renderers, on
+ * kselftest_harness.h: each test runs in a child of its own, so that a crash
+ * or sanitizer report in one is charged to that test alone.
  *
- *   unit           run every test, KTAP output, non-zero exit on failure
- *   unit --list    print the test names, one a line
- *   unit NAME      run one test; failures explained on stderr
+ *   unit           run every test: KTAP, non-zero exit on failure
  *
- * run.py runs each test by name, so that a crash or sanitizer report in
- * one is charged to that test alone.
+ * run.py runs it and counts each of its results as one of its tests.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -18,26 +17,12 @@
 #include "tcprtt_parse.h"
 #include "tcprtt_render.h"
 
+#include "kselftest_harness.h"
+
 #define U64_MAX (~0ULL)
 
-static int failures;
-
-#define EXPECT(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);	\
-			fprintf(stderr, __VA_ARGS__);			\
-			fputc('\n', stderr);				\
-			failures++;					\
-		}							\
-	} while (0)
-
-#define EXPECT_U64(got, want)						\
-	do {								\
-		unsigned long long g_ = (got), w_ = (want);		\
-		EXPECT(g_ == w_, "%s: expected %llu, got %llu", #got,	\
-		       w_, g_);						\
-	} while (0)
+/* Unsigned 64-bit equality, whatever the types of both sides. */
+#define EXPECT_U64(got, want) EXPECT_EQ((__u64)(want), (__u64)(got))
 
 #define TOLERANCE 0.000000001
 #define STARS40 "****************************************"
@@ -46,8 +31,8 @@ static int failures;
 #define EXPECT_DBL(got, want)						\
 	do {								\
 		double g_ = (got), w_ = (want);				\
-		EXPECT((g_ - w_) < TOLERANCE && (w_ - g_) < TOLERANCE,	\
-		       "%s: expected %.9f, got %.9f", #got, w_, g_);	\
+		EXPECT_TRUE((g_ - w_) < TOLERANCE && (w_ - g_) < TOLERANCE) \
+			TH_LOG("%s: expected %.9f, got %.9f", #got, w_, g_); \
 	} while (0)
 
 /*
@@ -104,7 +89,14 @@ static char *proc_text(const struct tcprtt_hist *h)
 #undef CALL
 }
 
-static void test_parse_u64(void)
+static bool same_hist(const struct tcprtt_hist *a, const struct tcprtt_hist *b)
+{
+	return a->unit == b->unit && a->samples == b->samples &&
+	       a->sum_us == b->sum_us &&
+	       !memcmp(a->rows, b->rows, sizeof(a->rows));
+}
+
+TEST(parse_u64)
 {
 	static const char *const bad[] = {
 		"", "-1", "+1", " 1", "1 ", "1x", "0x10", "18446744073709551616",
@@ -113,17 +105,21 @@ static void test_parse_u64(void)
 	__u64 v;
 	size_t i;
 
-	EXPECT(!tcprtt_parse_u64("0", 1, &v) && v == 0, "0");
-	EXPECT(!tcprtt_parse_u64("18446744073709551615", 20, &v) &&
-	       v == U64_MAX, "2^64-1");
-	EXPECT(!tcprtt_parse_u64("123456", 3, &v) && v == 123,
-	       "only len bytes are read");
-	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		EXPECT(tcprtt_parse_u64(bad[i], strlen(bad[i]), &v),
-		       "'%s' accepted", bad[i]);
+	EXPECT_EQ(0, tcprtt_parse_u64("0", 1, &v));
+	EXPECT_U64(v, 0);
+	EXPECT_EQ(0, tcprtt_parse_u64("18446744073709551615", 20, &v));
+	EXPECT_U64(v, U64_MAX);
+	/* only len bytes are read */
+	EXPECT_EQ(0, tcprtt_parse_u64("123456", 3, &v));
+	EXPECT_U64(v, 123);
+	/* Braces: EXPECT_*() and its message are two statements. */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_NE(0, tcprtt_parse_u64(bad[i], strlen(bad[i]), &v))
+			TH_LOG("'%s' accepted", bad[i]);
+	}
 }
 
-static void test_bar_len(void)
+TEST(bar_len)
 {
 	EXPECT_U64(tcprtt_bar_len(0, 0), 0);
 	EXPECT_U64(tcprtt_bar_len(17, 22), 30);
@@ -137,23 +133,23 @@ static void test_bar_len(void)
 	EXPECT_U64(tcprtt_bar_len(1ULL << 62, 1ULL << 63), 20);
 }
 
-static void test_u128(void)
+TEST(u128)
 {
 	__uint128_t v = (__uint128_t)U64_MAX * 3;
 	char *s;
 
 #define CALL(m) tcprtt_put_u128(m, v)
 	s = RENDER(CALL);
-	EXPECT(!strcmp(s, "55340232221128654845"), "got %s", s);
+	EXPECT_STREQ("55340232221128654845", s);
 	free(s);
 	v = 0;
 	s = RENDER(CALL);
-	EXPECT(!strcmp(s, "0"), "got %s", s);
+	EXPECT_STREQ("0", s);
 	free(s);
 #undef CALL
 }
 
-static void test_percentile_one_row(void)
+TEST(percentile_one_row)
 {
 	/* 10 samples in [4, 8): ranks spread evenly over the row */
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 60, 3, 10ULL, -1);
@@ -164,7 +160,7 @@ static void test_percentile_one_row(void)
 	EXPECT_DBL(tcprtt_percentile(&h, 100), 8);
 }
 
-static void test_percentile_rows(void)
+TEST(percentile_rows)
 {
 	/* 1 at rtt 0, 3 in [1, 2), 6 in [512, 1024) */
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0,
@@ -177,39 +173,42 @@ static void test_percentile_rows(void)
 	EXPECT_DBL(tcprtt_percentile(&h, 90), 512 + 512 * 5 / 6.0);
 }
 
-static void test_stats(void)
+TEST(stats)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_MS, 45000,
 				       2, 4ULL, 5, 1ULL, -1);
 	struct tcprtt_stats st;
 
 	tcprtt_stats(&h, &st);
-	EXPECT(!st.empty, "not empty");
-	EXPECT_U64((__u64)st.samples, 5);
+	EXPECT_FALSE(st.empty);
+	EXPECT_U64(st.samples, 5);
 	EXPECT_DBL(st.average, 9);	/* 45000 us over 5, in ms */
 	EXPECT_U64(st.min_row, 2);
 	EXPECT_U64(st.max_row, 5);
 
 	h = hist_of(TCPRTT_UNIT_US, 0, -1);
 	tcprtt_stats(&h, &st);
-	EXPECT(st.empty, "empty");
+	EXPECT_TRUE(st.empty);
 }
 
-static void test_stats_huge(void)
+TEST(stats_huge)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, U64_MAX, 1, U64_MAX,
 				       26, U64_MAX, -1);
 	struct tcprtt_stats st;
 
 	tcprtt_stats(&h, &st);
-	EXPECT(st.samples == (__uint128_t)U64_MAX * 2, "exact total");
+	EXPECT_TRUE(st.samples == (__uint128_t)U64_MAX * 2)
+		TH_LOG("exact total");
 	EXPECT_U64(st.min_row, 1);
 	EXPECT_U64(st.max_row, 26);
-	EXPECT(st.p50 >= 1 && st.p50 <= 2, "p50 %f in row 1", st.p50);
-	EXPECT(st.p90 >= 1 << 25, "p90 %f in the last row", st.p90);
+	EXPECT_TRUE(st.p50 >= 1 && st.p50 <= 2)
+		TH_LOG("p50 %f in row 1", st.p50);
+	EXPECT_TRUE(st.p90 >= 1 << 25)
+		TH_LOG("p90 %f in the last row", st.p90);
 }
 
-static void test_delta(void)
+TEST(delta)
 {
 	struct tcprtt_hist prev = hist_of(TCPRTT_UNIT_US, 100,
 					  3, 5ULL, 4, 7ULL, -1);
@@ -217,28 +216,29 @@ static void test_delta(void)
 					 3, 6ULL, 4, 9ULL, 9, 1ULL, -1);
 	struct tcprtt_hist d;
 
-	EXPECT(!tcprtt_delta(&d, &now, &prev), "no reset");
+	EXPECT_FALSE(tcprtt_delta(&d, &now, &prev)) TH_LOG("no reset");
 	EXPECT_U64(d.rows[3], 1);
 	EXPECT_U64(d.rows[4], 2);
 	EXPECT_U64(d.rows[9], 1);
 	EXPECT_U64(d.samples, 4);
 	EXPECT_U64(d.sum_us, 150);
-	EXPECT(d.unit == TCPRTT_UNIT_US, "unit");
+	EXPECT_EQ(TCPRTT_UNIT_US, (int)d.unit);
 }
 
-static void test_delta_sum_wraps(void)
+TEST(delta_sum_wraps)
 {
 	struct tcprtt_hist prev = hist_of(TCPRTT_UNIT_US, U64_MAX - 9,
 					  3, 5ULL, -1);
 	struct tcprtt_hist now = hist_of(TCPRTT_UNIT_US, 5, 3, 8ULL, -1);
 	struct tcprtt_hist d;
 
-	EXPECT(!tcprtt_delta(&d, &now, &prev), "a wrapped sum is no reset");
+	EXPECT_FALSE(tcprtt_delta(&d, &now, &prev))
+		TH_LOG("a wrapped sum is no reset");
 	EXPECT_U64(d.sum_us, 15);
 	EXPECT_U64(d.rows[3], 3);
 }
 
-static void test_delta_reset(void)
+TEST(delta_reset)
 {
 	struct tcprtt_hist prev = hist_of(TCPRTT_UNIT_US, 100,
 					  3, 5ULL, 4, 7ULL, -1);
@@ -246,23 +246,19 @@ static void test_delta_reset(void)
 					 3, 2ULL, 4, 9ULL, -1);
 	struct tcprtt_hist d;
 
-	EXPECT(tcprtt_delta(&d, &now, &prev), "row 3 went backwards");
-	EXPECT(!memcmp(&d, &now, sizeof(d)), "counts since the reset");
+	EXPECT_TRUE(tcprtt_delta(&d, &now, &prev))
+		TH_LOG("row 3 went backwards");
+	EXPECT_EQ(0, memcmp(&d, &now, sizeof(d)))
+		TH_LOG("counts since the reset");
 
 	now = hist_of(TCPRTT_UNIT_MS, 300, 3, 9ULL, 4, 9ULL, -1);
-	EXPECT(tcprtt_delta(&d, &now, &prev), "a unit change is a reset");
-	EXPECT(d.unit == TCPRTT_UNIT_MS, "new unit");
-}
-
-static bool same_hist(const struct tcprtt_hist *a, const struct tcprtt_hist *b)
-{
-	return a->unit == b->unit && a->samples == b->samples &&
-	       a->sum_us == b->sum_us &&
-	       !memcmp(a->rows, b->rows, sizeof(a->rows));
+	EXPECT_TRUE(tcprtt_delta(&d, &now, &prev))
+		TH_LOG("a unit change is a reset");
+	EXPECT_EQ(TCPRTT_UNIT_MS, (int)d.unit) TH_LOG("new unit");
 }
 
 /* parse(render_proc(h)) == h, for histograms a simple PRNG makes up. */
-static void test_round_trip(void)
+TEST(round_trip)
 {
 	struct tcprtt_parse_error err;
 	struct tcprtt_snapshot snap;
@@ -284,38 +280,43 @@ static void test_round_trip(void)
 		}
 		h.sum_us = x;
 		text = proc_text(&h);
-		EXPECT(!tcprtt_parse(text, strlen(text), &snap, &err),
-		       "round %u: line %u: %s", i, err.line, err.msg);
-		EXPECT(same_hist(&h, &snap.total), "round %u differs", i);
+		EXPECT_EQ(0, tcprtt_parse(text, strlen(text), &snap, &err))
+			TH_LOG("round %u: line %u: %s", i, err.line, err.msg);
+		EXPECT_TRUE(same_hist(&h, &snap.total))
+			TH_LOG("round %u differs", i);
 		free(text);
-		if (failures)
+		/* one failing round is enough to read */
+		if (!_metadata->passed)
 			return;
 	}
 }
 
-static void test_crlf(void)
+TEST(crlf)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_MS, 999, 4, 3ULL, -1);
 	struct tcprtt_snapshot a, b;
 	struct tcprtt_parse_error err;
 	char *lf = proc_text(&h), *crlf = malloc(2 * strlen(lf) + 1), *p, *q;
 
+	ASSERT_NE(NULL, crlf);
 	for (p = lf, q = crlf; *p; p++) {
 		if (*p == '\n')
 			*q++ = '\r';
 		*q++ = *p;
 	}
 	*q = '\0';
-	EXPECT(!tcprtt_parse(lf, strlen(lf), &a, &err), "LF: %s", err.msg);
-	EXPECT(!tcprtt_parse(crlf, strlen(crlf), &b, &err), "CRLF: %s",
-	       err.msg);
-	EXPECT(same_hist(&a.total, &b.total), "CRLF parses like LF");
+	EXPECT_EQ(0, tcprtt_parse(lf, strlen(lf), &a, &err))
+		TH_LOG("LF: %s", err.msg);
+	EXPECT_EQ(0, tcprtt_parse(crlf, strlen(crlf), &b, &err))
+		TH_LOG("CRLF: %s", err.msg);
+	EXPECT_TRUE(same_hist(&a.total, &b.total))
+		TH_LOG("CRLF parses like LF");
 	free(lf);
 	free(crlf);
 }
 
 /* Every prefix of a valid file fails, naming a line within it. */
-static void test_truncations(void)
+TEST(truncations)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 2, 5ULL, -1);
 	struct tcprtt_parse_error err;
@@ -329,104 +330,55 @@ static void test_truncations(void)
 
 		for (i = 0; i < cut; i++)
 			lines += text[i] == '\n';
-		EXPECT(tcprtt_parse(text, cut, &snap, &err),
-		       "prefix of %zu bytes accepted", cut);
-		EXPECT(err.line >= 1 && err.line <= lines,
-		       "prefix of %zu: line %u of %u", cut, err.line, lines);
+		EXPECT_NE(0, tcprtt_parse(text, cut, &snap, &err))
+			TH_LOG("prefix of %zu bytes accepted", cut);
+		EXPECT_TRUE(err.line >= 1 && err.line <= lines)
+			TH_LOG("prefix of %zu: line %u of %u", cut, err.line,
+			       lines);
 	}
 	free(text);
 }
 
-struct bad_case {
-	const char *name;
-	const char *from, *to;	/* replaced in a valid file */
-	unsigned int line;
-	const char *msg;
-};
-
-static const struct bad_case bad_cases[] = {
-	{ "latency", "latency", "Latency", 1, "expected 'latency'" },
-	{ "header", ": count", "; count", 2, "column header" },
-	{ "header unit", "\xc2\xb5s ", "us ", 2, "column header" },
-	{ "label", "8 -> 16 ", "8 -> 15 ", 7, "labelled '8 -> 15'" },
-	{ "count", ": 5 ", ": 5x", 6, "bad count '5x'" },
-	{ "missing count", ": 5 ", ":   ", 6, "bad count '|***" },
-	{ "bar", "|*", "|+", 6, "bad distribution bar" },
-	{ "no bar end", "****|\n", "*****\n", 6, "bad distribution bar" },
-	{ "blank", "\n\nunit", "\nx\nunit", 30, "expected a blank line" },
-	{ "unit", "unit us", "unit ms", 31, "does not match" },
-	{ "samples", "samples 5", "samples 6", 32, "not the sum" },
-	{ "samples garbage", "samples 5", "samples 5x", 32, "bad samples" },
-	{ "sum", "sum_us 12", "sum_us -12", 33, "bad sum_us" },
-	{ "missing sum", "sum_us 12\n", "", 33, "no 'sum_us'" },
-	{ "duplicate", "sum_us 12\n", "sum_us 12\nsum_us 12\n", 34,
-	  "repeated (first on line 33)" },
-	{ "no newline", "sum_us 12\n", "sum_us 12", 33, "no newline" },
-	{ "nul", "samples", "sam\0les", 32, "NUL" },
-	{ "lone CR", "unit us", "unit\rus", 31, "key value" },
-};
-
-/* Replaces the first @from in @text with @to (may contain a NUL). */
-static size_t replace(char *out, const char *text, const struct bad_case *c)
+TEST(empty_input)
 {
-	const char *at = strstr(text, c->from);
-	size_t to_len = strlen(c->to), n;
-
-	if (!strcmp(c->name, "nul"))
-		to_len = 7;
-	if (!at)
-		return 0;
-	n = at - text;
-	memcpy(out, text, n);
-	memcpy(out + n, c->to, to_len);
-	strcpy(out + n + to_len, at + strlen(c->from));
-	return n + to_len + strlen(at + strlen(c->from));
-}
-
-static void test_errors(void)
-{
-	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
 	struct tcprtt_parse_error err;
 	struct tcprtt_snapshot snap;
-	char *text = proc_text(&h), *bad = malloc(strlen(text) + 64);
-	size_t i, len;
 
-	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
-		const struct bad_case *c = &bad_cases[i];
+	EXPECT_NE(0, tcprtt_parse("", 0, &snap, &err));
+	EXPECT_EQ(1U, err.line);
+}
 
-		len = replace(bad, text, c);
-		EXPECT(len, "%s: '%s' not in the file", c->name, c->from);
-		if (!len)
-			continue;
-		EXPECT(tcprtt_parse(bad, len, &snap, &err),
-		       "%s: accepted", c->name);
-		EXPECT(err.line == c->line, "%s: expected line %u, got %u",
-		       c->name, c->line, err.line);
-		EXPECT(strstr(err.msg, c->msg),
-		       "%s: expected '%s' in '%s'", c->name, c->msg, err.msg);
-	}
-	EXPECT(tcprtt_parse("", 0, &snap, &err) && err.line == 1,
-	       "empty input");
-	free(text);
-	free(bad);
+/* The /proc file of 5 samples in row 3, the base of the tests below. */
+FIXTURE(proc_file) {
+	struct tcprtt_hist h;
+	char *text;
+};
+
+FIXTURE_SETUP(proc_file)
+{
+	self->h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
+	self->text = proc_text(&self->h);
+}
+
+FIXTURE_TEARDOWN(proc_file)
+{
+	free(self->text);
 }
 
 /* Unknown keys and whatever follows the summary are skipped. */
-static void test_future(void)
+TEST_F(proc_file, future)
 {
-	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
 	struct tcprtt_parse_error err;
 	struct tcprtt_snapshot snap;
-	char *text = proc_text(&h), *more;
+	char *more;
 
-	EXPECT(asprintf(&more, "%sfamily inet6\nrport 443\n\n"
-			"Future Block = 2001:db8::2\nanything\n", text) > 0,
-	       "asprintf");
-	EXPECT(!tcprtt_parse(more, strlen(more), &snap, &err), "line %u: %s",
-	       err.line, err.msg);
-	EXPECT(same_hist(&h, &snap.total), "same totals");
+	ASSERT_LT(0, asprintf(&more, "%sfamily inet6\nrport 443\n\n"
+			      "Future Block = 2001:db8::2\nanything\n",
+			      self->text));
+	EXPECT_EQ(0, tcprtt_parse(more, strlen(more), &snap, &err))
+		TH_LOG("line %u: %s", err.line, err.msg);
+	EXPECT_TRUE(same_hist(&self->h, &snap.total)) TH_LOG("same totals");
 	free(more);
-	free(text);
 }
 
 /*
@@ -434,7 +386,7 @@ static void test_future(void)
  * before ':'), any run of spaces in header and summary lines, and words a
  * newer module adds to lines this parser knows.
  */
-static void test_tolerant(void)
+TEST_F(proc_file, tolerant)
 {
 	static const struct {
 		const char *from, *to;
@@ -446,30 +398,163 @@ static void test_tolerant(void)
 		{ "unit us\n", "unit  us   since-load\n" },
 		{ "sum_us 12\n", "sum_us 12 seconds 0.000012\n" },
 	};
-	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
 	struct tcprtt_parse_error err;
 	struct tcprtt_snapshot snap;
-	char *text = proc_text(&h), *edited, *at;
+	char *text = self->text, *edited, *at;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(edits); i++) {
 		at = strstr(text, edits[i].from);
-		EXPECT(at, "'%s' not in the file", edits[i].from);
+		EXPECT_NE(NULL, at)
+			TH_LOG("'%s' not in the file", edits[i].from);
 		if (!at)
 			continue;
-		EXPECT(asprintf(&edited, "%.*s%s%s", (int)(at - text), text,
-				edits[i].to, at + strlen(edits[i].from)) > 0,
-		       "asprintf");
-		EXPECT(!tcprtt_parse(edited, strlen(edited), &snap, &err),
-		       "'%s': line %u: %s", edits[i].to, err.line, err.msg);
-		EXPECT(same_hist(&h, &snap.total), "'%s': same totals",
-		       edits[i].to);
+		ASSERT_LT(0, asprintf(&edited, "%.*s%s%s", (int)(at - text),
+				      text, edits[i].to,
+				      at + strlen(edits[i].from)));
+		EXPECT_EQ(0, tcprtt_parse(edited, strlen(edited), &snap, &err))
+			TH_LOG("'%s': line %u: %s", edits[i].to, err.line,
+			       err.msg);
+		EXPECT_TRUE(same_hist(&self->h, &snap.total))
+			TH_LOG("'%s': same totals", edits[i].to);
 		free(edited);
 	}
-	free(text);
 }
 
-static void test_table_bytes(void)
+/* A valid /proc file with one edit: the parser refuses it, and says where. */
+FIXTURE(bad_file) {
+	char *text, *bad;
+	size_t len;
+};
+
+FIXTURE_VARIANT(bad_file) {
+	const char *from, *to;	/* replaced in a valid file */
+	size_t to_len;		/* of to, when it holds a NUL */
+	unsigned int line;
+	const char *msg;
+};
+
+FIXTURE_VARIANT_ADD(bad_file, latency) {
+	.from = "latency", .to = "Latency", .line = 1,
+	.msg = "expected 'latency'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, header) {
+	.from = ": count", .to = "; count", .line = 2, .msg = "column header",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, header_unit) {
+	.from = "\xc2\xb5s ", .to = "us ", .line = 2, .msg = "column header",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, label) {
+	.from = "8 -> 16 ", .to = "8 -> 15 ", .line = 7,
+	.msg = "labelled '8 -> 15'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, count) {
+	.from = ": 5 ", .to = ": 5x", .line = 6, .msg = "bad count '5x'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, missing_count) {
+	.from = ": 5 ", .to = ":   ", .line = 6, .msg = "bad count '|***",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, bar) {
+	.from = "|*", .to = "|+", .line = 6, .msg = "bad distribution bar",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, no_bar_end) {
+	.from = "****|\n", .to = "*****\n", .line = 6,
+	.msg = "bad distribution bar",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, blank) {
+	.from = "\n\nunit", .to = "\nx\nunit", .line = 30,
+	.msg = "expected a blank line",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, unit) {
+	.from = "unit us", .to = "unit ms", .line = 31, .msg = "does not match",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, samples) {
+	.from = "samples 5", .to = "samples 6", .line = 32,
+	.msg = "not the sum",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, samples_garbage) {
+	.from = "samples 5", .to = "samples 5x", .line = 32,
+	.msg = "bad samples",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, sum) {
+	.from = "sum_us 12", .to = "sum_us -12", .line = 33,
+	.msg = "bad sum_us",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, missing_sum) {
+	.from = "sum_us 12\n", .to = "", .line = 33, .msg = "no 'sum_us'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, duplicate) {
+	.from = "sum_us 12\n", .to = "sum_us 12\nsum_us 12\n", .line = 34,
+	.msg = "repeated (first on line 33)",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, no_newline) {
+	.from = "sum_us 12\n", .to = "sum_us 12", .line = 33,
+	.msg = "no newline",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, nul) {
+	.from = "samples", .to = "sam\0les", .to_len = 7, .line = 32,
+	.msg = "NUL",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, lone_cr) {
+	.from = "unit us", .to = "unit\rus", .line = 31, .msg = "key value",
+};
+
+/* Replaces the first variant->from in self->text with variant->to. */
+FIXTURE_SETUP(bad_file)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
+	size_t to_len = variant->to_len ?: strlen(variant->to), n;
+	const char *at;
+
+	self->text = proc_text(&h);
+	self->bad = malloc(strlen(self->text) + 64);
+	ASSERT_NE(NULL, self->bad);
+	at = strstr(self->text, variant->from);
+	ASSERT_NE(NULL, at)
+		TH_LOG("'%s' not in the file", variant->from);
+	n = at - self->text;
+	memcpy(self->bad, self->text, n);
+	memcpy(self->bad + n, variant->to, to_len);
+	strcpy(self->bad + n + to_len, at + strlen(variant->from));
+	self->len = n + to_len + strlen(at + strlen(variant->from));
+}
+
+FIXTURE_TEARDOWN(bad_file)
+{
+	free(self->text);
+	free(self->bad);
+}
+
+TEST_F(bad_file, refused)
+{
+	struct tcprtt_parse_error err;
+	struct tcprtt_snapshot snap;
+
+	EXPECT_NE(0, tcprtt_parse(self->bad, self->len, &snap, &err))
+		TH_LOG("accepted");
+	EXPECT_EQ(variant->line, err.line);
+	EXPECT_NE(NULL, strstr(err.msg, variant->msg))
+		TH_LOG("expected '%s' in '%s'", variant->msg, err.msg);
+}
+
+TEST(table_bytes)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_MS, 0, 0, 7ULL,
 				       26, 14ULL, -1);
@@ -478,15 +563,24 @@ static void test_table_bytes(void)
 #define CALL(m) tcprtt_render_table(m, &h)
 	s = RENDER(CALL);
 #undef CALL
-	EXPECT(!strncmp(s, "latency\n        ms               : count    distribution\n"
-			"         0 -> 1          : 7        |********************                    |\n",
-			8 + 49 + 79), "ms table head: %s", s);
-	EXPECT(strstr(s, LAST_ROW), "last row");
-	EXPECT(strlen(s) == 8 + 49 + 27 * 79, "length %zu", strlen(s));
+	EXPECT_EQ(0, strncmp(s, "latency\n        ms               : count    distribution\n"
+			     "         0 -> 1          : 7        |********************                    |\n",
+			     8 + 49 + 79))
+		TH_LOG("ms table head: %s", s);
+	EXPECT_NE(NULL, strstr(s, LAST_ROW)) TH_LOG("last row");
+	EXPECT_EQ((size_t)(8 + 49 + 27 * 79), strlen(s));
 	free(s);
 }
 
-static void test_prometheus(void)
+/* Checks that s contains what, explaining the failure with why. */
+#define EXPECT_HAS(s, what, why...)					\
+	do {								\
+		const char *at_ = strstr(s, what);			\
+									\
+		EXPECT_NE(NULL, at_) TH_LOG(why);			\
+	} while (0)
+
+TEST(prometheus)
 {
 	struct tcprtt_hist us = hist_of(TCPRTT_UNIT_US, 1500000,
 					0, 1ULL, 26, 2ULL, -1);
@@ -496,29 +590,29 @@ static void test_prometheus(void)
 #define CALL(m) tcprtt_render_prometheus(m, &us)
 	s = RENDER(CALL);
 #undef CALL
-	EXPECT(strstr(s, "# TYPE tcprtt_rtt_seconds histogram\n"), "TYPE");
-	EXPECT(strstr(s, "\ntcprtt_rtt_seconds_bucket{le=\"0.000001\"} 1\n"),
-	       "first bucket");
-	EXPECT(strstr(s, "\ntcprtt_rtt_seconds_bucket{le=\"33.554432\"} 1\n"),
-	       "last finite bucket lacks the last row");
-	EXPECT(!strstr(s, "67.108864"), "no bucket for the open last row");
-	EXPECT(strstr(s, "\ntcprtt_rtt_seconds_bucket{le=\"+Inf\"} 3\n"),
-	       "+Inf");
-	EXPECT(strstr(s, "\ntcprtt_rtt_seconds_sum 1.5\n"), "sum: %s", s);
-	EXPECT(strstr(s, "\ntcprtt_rtt_seconds_count 3\n"), "count");
+	EXPECT_HAS(s, "# TYPE tcprtt_rtt_seconds histogram\n", "TYPE");
+	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"0.000001\"} 1\n",
+		   "first bucket");
+	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"33.554432\"} 1\n",
+		   "last finite bucket lacks the last row");
+	EXPECT_EQ(NULL, strstr(s, "67.108864"))
+		TH_LOG("no bucket for the open last row");
+	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"+Inf\"} 3\n", "+Inf");
+	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_sum 1.5\n", "sum: %s", s);
+	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_count 3\n", "count");
 	free(s);
 
 #define CALL(m) tcprtt_render_prometheus(m, &ms)
 	s = RENDER(CALL);
 #undef CALL
-	EXPECT(strstr(s, "{le=\"0.001\"} 0\n"), "ms: first bucket");
-	EXPECT(strstr(s, "{le=\"0.002\"} 3\n"), "ms: second bucket");
-	EXPECT(strstr(s, "{le=\"33554.432\"} 3\n"), "ms: last bucket");
-	EXPECT(strstr(s, "_sum 0.000012\n"), "ms: sum stays exact");
+	EXPECT_HAS(s, "{le=\"0.001\"} 0\n", "ms: first bucket");
+	EXPECT_HAS(s, "{le=\"0.002\"} 3\n", "ms: second bucket");
+	EXPECT_HAS(s, "{le=\"33554.432\"} 3\n", "ms: last bucket");
+	EXPECT_HAS(s, "_sum 0.000012\n", "ms: sum stays exact");
 	free(s);
 }
 
-static void test_json_empty(void)
+TEST(json_empty)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0, -1);
 	struct tcprtt_report_meta meta = { "T", -1, false };
@@ -527,14 +621,16 @@ static void test_json_empty(void)
 #define CALL(m) tcprtt_render_json(m, &h, &meta)
 	s = RENDER(CALL);
 #undef CALL
-	EXPECT(strstr(s, "\"interval_s\":null"), "cumulative");
-	EXPECT(strstr(s, "\"average\":null,\"min_row\":null"), "no average");
-	EXPECT(!strstr(s, "nan") && !strstr(s, "inf"), "no NaN: %s", s);
-	EXPECT(s[strlen(s) - 1] == '\n' && !strchr(s, '\n')[1], "one line");
+	EXPECT_HAS(s, "\"interval_s\":null", "cumulative");
+	EXPECT_HAS(s, "\"average\":null,\"min_row\":null", "no average");
+	EXPECT_TRUE(!strstr(s, "nan") && !strstr(s, "inf"))
+		TH_LOG("no NaN: %s", s);
+	EXPECT_TRUE(s[strlen(s) - 1] == '\n' && !strchr(s, '\n')[1])
+		TH_LOG("one line");
 	free(s);
 }
 
-static void test_extended_empty(void)
+TEST(extended_empty)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0, -1);
 	char *s;
@@ -542,66 +638,8 @@ static void test_extended_empty(void)
 #define CALL(m) tcprtt_render_extended(m, &h)
 	s = RENDER(CALL);
 #undef CALL
-	EXPECT(!strcmp(s, "\nsamples  0\n"), "nothing misleading: '%s'", s);
+	EXPECT_STREQ("\nsamples  0\n", s) TH_LOG("nothing misleading");
 	free(s);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
-	{ "parse_u64", test_parse_u64 },
-	{ "bar_len", test_bar_len },
-	{ "u128", test_u128 },
-	{ "percentile_one_row", test_percentile_one_row },
-	{ "percentile_rows", test_percentile_rows },
-	{ "stats", test_stats },
-	{ "stats_huge", test_stats_huge },
-	{ "delta", test_delta },
-	{ "delta_sum_wraps", test_delta_sum_wraps },
-	{ "delta_reset", test_delta_reset },
-	{ "round_trip", test_round_trip },
-	{ "crlf", test_crlf },
-	{ "truncations", test_truncations },
-	{ "errors", test_errors },
-	{ "future", test_future },
-	{ "tolerant", test_tolerant },
-	{ "table_bytes", test_table_bytes },
-	{ "prometheus", test_prometheus },
-	{ "json_empty", test_json_empty },
-	{ "extended_empty", test_extended_empty },
-};
-
-#define NR_TESTS ARRAY_SIZE(tests)
-
-int main(int argc, char **argv)
-{
-	unsigned int i, failed = 0;
-
-	if (argc == 2 && !strcmp(argv[1], "--list")) {
-		for (i = 0; i < NR_TESTS; i++)
-			puts(tests[i].name);
-		return 0;
-	}
-	if (argc == 2) {
-		for (i = 0; i < NR_TESTS; i++) {
-			if (strcmp(argv[1], tests[i].name))
-				continue;
-			tests[i].fn();
-			return failures ? 1 : 0;
-		}
-		fprintf(stderr, "unit: no test '%s'\n", argv[1]);
-		return 2;
-	}
-
-	printf("TAP version 13\n1..%zu\n", NR_TESTS);
-	for (i = 0; i < NR_TESTS; i++) {
-		failures = 0;
-		tests[i].fn();
-		printf("%sok %u %s\n", failures ? "not " : "", i + 1,
-		       tests[i].name);
-		failed += !!failures;
-	}
-	printf("%zu passed, %u failed\n", NR_TESTS - failed, failed);
-	return failed ? 1 : 0;
-}
+TEST_HARNESS_MAIN
