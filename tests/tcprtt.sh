@@ -120,8 +120,8 @@ test_monotonic() {
 	expect_ge "samples while reading" 1 "$(summary "$CLI" samples)"
 }
 
-# low_rows NS FIRST LAST: the sum of rows FIRST to LAST (0-based) of NS.
-low_rows() {
+# rows_sum NS FIRST LAST: the sum of rows FIRST to LAST (0-based) of NS.
+rows_sum() {
 	rows "$1" | awk -v a="$2" -v b="$3" 'NR - 1 >= a && NR - 1 <= b { s += $1 } END { print s + 0 }'
 }
 
@@ -130,11 +130,14 @@ samples_at_least() {
 }
 
 # A unit change zeroes the counters: after it, no sample may be counted in
-# the old unit.  Behind 5 ms of netem, a sample in us lands in row 13 and
-# one in ms in row 3: after a switch to us, rows 0-4 (below 16 us) must stay
-# empty, and after a switch to ms, rows 10 and up (512 ms and more).  The
-# race build waits 1 ms in its probe between reading the unit and counting,
-# so that many probes are inside that window when the unit changes.
+# the old unit.  Behind 5 ms of netem every rtt is 5000 us or more: row 13
+# or above in us, and in the old unit (R ms) below row 13 unless R reaches
+# 4 s.  So after a switch to us, rows 0-12 (below 4096 us) must stay empty;
+# after a switch to ms, rows 13 and up (4096 ms and more), where an old-unit
+# sample of 5000 or more lands.  However slow the kernel (a debug kernel
+# under emulation makes rtts of hundreds of ms), no real rtt reaches those.
+# The race build waits 1 ms in its probe between reading the unit and
+# counting, so that many probes are inside that window when it changes.
 test_unit_switch_exact() {
 	local race_ko=${TCPRTT_RACE_KO:-$TCPRTT_SRC/.cache/race/tcprtt.ko} i ns
 	local unit=/sys/module/tcprtt/parameters/unit cpu1=$(($(nproc) > 1 ? 1 : 0))
@@ -149,12 +152,12 @@ test_unit_switch_exact() {
 		echo ms >$unit
 		wait_until 120 samples_at_least "$CLI" 20 || fail "switch $i: no samples in ms"
 		for ns in "$CLI" "$SRV"; do
-			expect_eq "switch $i to ms: samples of 512 ms and more in $ns" 0 "$(low_rows "$ns" 10 26)"
+			expect_eq "switch $i to ms: samples of 4096 ms and more in $ns" 0 "$(rows_sum "$ns" 13 26)"
 		done
 		echo us >$unit
 		wait_until 120 samples_at_least "$CLI" 20 || fail "switch $i: no samples in us"
 		for ns in "$CLI" "$SRV"; do
-			expect_eq "switch $i to us: samples below 16 us in $ns" 0 "$(low_rows "$ns" 0 4)"
+			expect_eq "switch $i to us: samples below 4096 us in $ns" 0 "$(rows_sum "$ns" 0 12)"
 		done
 	done
 	kill %1 %2
