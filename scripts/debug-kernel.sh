@@ -94,11 +94,11 @@ sid)
 		sed -n 's/^Depends: \(linux-source-[0-9.]*\).*/\1/p' | sort -V | tail -n 1)
 	[ -n "$pkg" ] || { say "sid has no linux-source package"; exit 1; }
 	[ -n "$check_only" ] || "${run[@]}" sh -c "
-		dpkg-query -W -f='\${Status}' $pkg gcc flex bison bc libelf-dev libssl-dev cpio xz-utils 2>/dev/null |
-			grep -c 'ok installed' | grep -qx 8 && exit 0
+		dpkg-query -W -f='\${Status}' $pkg gcc flex bison bc libelf-dev libssl-dev openssl cpio xz-utils 2>/dev/null |
+			grep -c 'ok installed' | grep -qx 9 && exit 0
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get install -y -qq --no-install-recommends \
-			$pkg gcc flex bison bc libelf-dev libssl-dev cpio xz-utils" >&2
+			$pkg gcc flex bison bc libelf-dev libssl-dev openssl cpio xz-utils" >&2
 	;;
 *)
 	sed -n 's/^#   //p' "$0" >&2
