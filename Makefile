@@ -125,9 +125,16 @@ stress:
 matrix:
 	tests/matrix.sh
 
+# The whole guest suite in the two debug kernels, 6.1 and sid's newest
+# (KASAN, lockdep, PROVE_RCU, kmemleak, fault injection), each built first
+# when tests/debug/config or its source package changed (README, "Debug
+# kernels").
+debug-test:
+	tests/matrix.sh debug debug-sid
+
 # The per-hit cost benchmark and its targets (bench/README.md).
 bench:
 	bench/run.sh
 
 .PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
-	check missing-source test-modules demo test stress matrix bench
+	check missing-source test-modules demo test stress matrix debug-test bench
