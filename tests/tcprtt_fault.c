@@ -22,9 +22,9 @@ static void bad_usage(void)
 		"usage: tcprtt_fault insmod N KO [PARAM...]\n"
 		"       tcprtt_fault netns N\n"
 		"  Fail the Nth allocation (N >= 1) of one finit_module() of KO, or of\n"
-		"  one unshare(CLONE_NEWNET); print \"result OK|ERRNO injected 0|1\",\n"
+		"  one unshare(CLONE_NEWNET); print \"result OK|ERRNO injected 0|1\"\n"
+		"  (and \"allocations M\" with 0: the call made M < N allocations),\n"
 		"  then for netns the new namespace's /proc/self/net/tcprtt summary.\n"
-		"  injected 0: the call made fewer than N allocations.\n"
 		"  Exit status: 0 the call succeeded, 1 it failed, 2 usage or setup.\n");
 	exit(2);
 }
@@ -144,8 +144,11 @@ int main(int argc, char **argv)
 	left = get_nth(fd);
 	set_nth(fd, 0);
 
-	printf("result %s injected %d\n", ret ? strerrorname_np(err) : "OK",
+	printf("result %s injected %d", ret ? strerrorname_np(err) : "OK",
 	       left == 0);
+	if (left)
+		printf(" allocations %u", n - left);
+	putchar('\n');
 	if (!ret && ko < 0)
 		print_summary();
 	free(args);
