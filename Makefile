@@ -15,7 +15,7 @@ DKMS_SOURCE ?= /usr/src
 # The one version: tcprtt.h.
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
 SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt.h
-USER_SOURCES := tests/tcprtt_load.c bench/tcprtt_bench.c $(wildcard tools/*.c tools/*.h) \
+USER_SOURCES := tests/tcprtt_load.c tests/tcprtt_fault.c bench/tcprtt_bench.c $(wildcard tools/*.c tools/*.h) \
 	tests/tools/unit.c
 # What DKMS needs to build the module: no tests, no tools.
 DKMS_FILES := Kbuild Makefile $(SOURCES)
@@ -136,9 +136,16 @@ stress:
 matrix:
 	tests/matrix.sh
 
+# The whole guest suite in the two debug kernels, 6.1 and sid's newest
+# (KASAN, lockdep, PROVE_RCU, kmemleak, fault injection), each built first
+# when tests/debug/config or its source package changed (README, "Debug
+# kernels").
+debug-test:
+	tests/matrix.sh debug debug-sid
+
 # The per-hit cost benchmark and its targets (bench/README.md).
 bench:
 	bench/run.sh
 
 .PHONY: module debug clean install dkms-files dkms-source dkms-install dkms-uninstall version style \
-	check missing-source race-source test-modules demo test stress matrix bench
+	check missing-source race-source test-modules demo test stress matrix debug-test bench

@@ -81,22 +81,24 @@ case $name in
 bookworm)
 	root=/
 	run=()
-	"$here/deps.sh" linux-source-6.1 flex bison bc libelf-dev libssl-dev cpio kmod
+	[ -n "$check_only" ] ||
+		"$here/deps.sh" linux-source-6.1 flex bison bc libelf-dev libssl-dev cpio kmod
 	pkg=linux-source-6.1
 	;;
 sid)
 	root=$cache/sid
 	run=("$here/chroot.sh" "$root")
-	"$here/kernel.sh" sid >/dev/null
+	[ -x "$root/usr/bin/make" ] || [ -z "$check_only" ] || { say "no sid root in $root"; exit 1; }
+	[ -n "$check_only" ] || "$here/kernel.sh" sid >/dev/null
 	pkg=$(chroot "$root" apt-cache show linux-source 2>/dev/null |
 		sed -n 's/^Depends: \(linux-source-[0-9.]*\).*/\1/p' | sort -V | tail -n 1)
 	[ -n "$pkg" ] || { say "sid has no linux-source package"; exit 1; }
-	"${run[@]}" sh -c "
-		dpkg-query -W -f='\${Status}' $pkg flex bison bc libelf-dev libssl-dev cpio xz-utils 2>/dev/null |
-			grep -c 'ok installed' | grep -qx 7 && exit 0
+	[ -n "$check_only" ] || "${run[@]}" sh -c "
+		dpkg-query -W -f='\${Status}' $pkg gcc flex bison bc libelf-dev libssl-dev openssl cpio xz-utils 2>/dev/null |
+			grep -c 'ok installed' | grep -qx 9 && exit 0
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get install -y -qq --no-install-recommends \
-			$pkg flex bison bc libelf-dev libssl-dev cpio xz-utils" >&2
+			$pkg gcc flex bison bc libelf-dev libssl-dev openssl cpio xz-utils" >&2
 	;;
 *)
 	sed -n 's/^#   //p' "$0" >&2
@@ -104,7 +106,8 @@ sid)
 	;;
 esac
 
-version=$(chroot "$root" dpkg-query -W -f='${Version}' "$pkg")
+version=$(chroot "$root" dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null) ||
+	{ say "$pkg is not installed"; exit 1; }
 tarball=/usr/src/$pkg.tar.xz
 # Where it is built, as the builder sees it (sid: inside its root).
 case $name in

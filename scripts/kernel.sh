@@ -18,6 +18,10 @@
 #              also the guest's root (its headers want sid's gcc)
 #   arm64      Debian 12's linux-image-arm64, unpacked with an arm64 root
 #              for the guest and headers for cross builds (never installed)
+#   debug      a debug kernel (KASAN, lockdep, kmemleak, fault injection)
+#              built from linux-source-6.1: scripts/debug-kernel.sh bookworm
+#   debug-sid  the same from sid's newest linux-source, in the sid root:
+#              scripts/debug-kernel.sh sid
 #
 # Roots and unpacked packages live in $TCPRTT_CACHE (/var/cache/tcprtt), out
 # of the work tree, so that every clone shares them.
@@ -236,6 +240,16 @@ sid)
 	;;
 arm64)
 	arm64_root
+	;;
+debug | debug-sid)
+	suite=bookworm
+	[ "$name" = debug ] || suite=sid
+	# Building one takes 20 minutes or more: -n only reports a build.
+	if [ -n "$install" ]; then
+		"$here/debug-kernel.sh" "$suite"
+	else
+		"$here/debug-kernel.sh" -n "$suite"
+	fi
 	;;
 *)
 	usage

@@ -253,15 +253,250 @@ test_load_fail_tracepoint_missing() {
 	tcprtt_load_module
 }
 
-test_load_fail_oom() {
-	local config
+FAULT=${TCPRTT_FAULT:-$TCPRTT_SRC/tests/tcprtt_fault}
+FAULT_DIR=/sys/kernel/debug
+# What fault_setup changes, and fault_restore puts back.
+FAULT_KNOBS="failslab/ignore-gfp-wait fail_page_alloc/ignore-gfp-wait fail_page_alloc/min-order
+	failslab/verbose fail_page_alloc/verbose"
+# Every allocation site from the first, or every Nth (TCPRTT_FAULT_STRIDE):
+# a try takes seconds in a debug guest.
+FAULT_STRIDE=${TCPRTT_FAULT_STRIDE:-1}
+# tcprtt's pernet init, where a namespace's sites of tcprtt begin.
+NET_INIT=${TCPRTT_NET_INIT:-tcprtt_net_init}
+NETNS_FILE=/sys/kernel/debug/tcprtt/netns
 
-	config=/boot/config-$(uname -r)
-	if ! grep -q '^CONFIG_FAULT_INJECTION=y' "$config"; then
-		log "SKIP: $(uname -r) is built without CONFIG_FAULT_INJECTION ($config), so allocations cannot be made to fail"
+# fault_setup: fail-nth may fail any allocation, including those that may
+# sleep (GFP_KERNEL) and single pages, and prints nothing when it does (its
+# stack traces would read as splats); the allocator's own reports of those
+# failures are expected until fault_restore (lib.sh's FAULT_BEGIN).
+fault_setup() {
+	local knob
+
+	fault_saved=()
+	for knob in $FAULT_KNOBS; do
+		fault_saved+=("$knob=$(cat $FAULT_DIR/$knob)")
+	done
+	echo N >$FAULT_DIR/failslab/ignore-gfp-wait
+	echo N >$FAULT_DIR/fail_page_alloc/ignore-gfp-wait
+	echo 0 >$FAULT_DIR/fail_page_alloc/min-order
+	echo 0 >$FAULT_DIR/failslab/verbose
+	echo 0 >$FAULT_DIR/fail_page_alloc/verbose
+	echo "$FAULT_BEGIN" >/dev/kmsg
+}
+
+# fault_restore: the settings fault_setup found, no probes; keeps the exit
+# status, as it runs in the test's EXIT trap.
+fault_restore() {
+	local rc=$? kv
+
+	fault_probes_off
+	[ ${#fault_saved[@]} -gt 0 ] || return $rc
+	for kv in "${fault_saved[@]}"; do
+		echo "${kv#*=}" >"$FAULT_DIR/${kv%%=*}"
+	done
+	fault_saved=()
+	echo "$FAULT_END" >/dev/kmsg
+	return $rc
+}
+
+# fault_probes_on FUNCTION: a kprobe event on the return of FUNCTION.
+fault_probes_on() {
+	echo "r:tcprtt_fault_ret $1 ret=\$retval:s32" >>$TRACING/kprobe_events
+	echo 1 >$TRACING/events/kprobes/tcprtt_fault_ret/enable
+}
+
+fault_probes_off() {
+	local e
+
+	for e in tcprtt_fault_ret; do
+		[ -d $TRACING/events/kprobes/$e ] || continue
+		echo 0 >$TRACING/events/kprobes/$e/enable
+		echo "-:$e" >>$TRACING/kprobe_events
+	done
+}
+
+# fault_try N insmod|netns [ARG...]: one call of tcprtt_fault, its Nth
+# allocation failed.  Sets fault_out, fault_rc, fault_err (OK or the
+# errno), fault_injected (1 if the Nth allocation happened), fault_sites
+# (the call's allocations, when fewer than N) and fault_ret (what the
+# function of tcprtt_fault_ret returned, if it did).
+fault_try() {
+	local n=$1
+
+	shift
+	[ ! -e $TRACING/events/kprobes/tcprtt_fault_ret ] || echo >$TRACING/trace
+	fault_rc=0
+	fault_out=$("$FAULT" "$1" "$n" "${@:2}") || fault_rc=$?
+	read -r fault_err fault_injected fault_sites <<<"$(awk '$1 == "result" {
+		print $2, $4, ($5 == "allocations" ? $6 : "-"); exit }' <<<"$fault_out")"
+	fault_ret=$(sed -n 's/.*tcprtt_fault_ret:.* ret=\(-*[0-9]*\)$/\1/p' $TRACING/trace 2>/dev/null | tail -n 1)
+	[ "$fault_rc" -le 1 ] || fail "$FAULT $1 $n: $fault_out"
+}
+
+# fault_undo insmod|netns: what a call that succeeded left (a namespace
+# goes with its process).
+fault_undo() {
+	[ "$1" != insmod ] || [ ! -d /sys/module/tcprtt ] || rmmod tcprtt
+}
+
+# fault_count insmod|netns [ARG...]: sets fault_total, the allocations of a
+# call that fails none.
+fault_count() {
+	fault_try 1000000 "$@"
+	fault_undo "$1"
+	[ "$fault_rc:$fault_injected" = 0:0 ] ||
+		fail "$*: expected success with no fault injected, got exit $fault_rc: $fault_out"
+	fault_total=$fault_sites
+}
+
+# expect_no_leak WHEN: no kmemleak report since the test began.
+expect_no_leak() {
+	local leaks
+
+	kmemleak_on || return 0
+	leaks=$(kmemleak_report)
+	[ -z "$leaks" ] || fail "kmemleak $1: $leaks"
+}
+
+# expect_gone WHAT: nothing of tcprtt in any namespace (the server
+# namespace's file seen through a process in it).
+expect_gone() {
+	[ ! -d /sys/module/tcprtt ] || fail "/sys/module/tcprtt left $1"
+	[ ! -e /proc/net/tcprtt ] || fail "/proc/net/tcprtt left $1"
+	[ ! -e "/proc/$srv_pid/net/tcprtt" ] || fail "server namespace's /proc/net/tcprtt left $1"
+	[ ! -e /sys/kernel/debug/tcprtt ] || fail "debugfs directory left $1"
+}
+
+# fault_progress WHAT N TRIES: a line every 20 tries, with the time so far.
+fault_progress() {
+	[ $(($3 % 20)) -ne 0 ] || log "$1: $3 tries, at allocation $2, $((SECONDS - fault_t0)) s"
+}
+
+# fault_load [PARAM...]: fail each allocation of one insmod in turn until
+# the load makes no more; every failed load leaves nothing behind.
+fault_load() {
+	local n=1 refused=0 loaded=0 errnos=
+
+	fault_count insmod "$TCPRTT_KO" "$@"
+	while :; do
+		[ $n -le $((fault_total + 100)) ] || fail "insmod: still failing at allocation $n of $fault_total"
+		fault_try $n insmod "$TCPRTT_KO" "$@"
+		case $fault_rc:$fault_injected in
+		0:0)
+			break
+			;;
+		0:1)
+			# An allocation whose failure the kernel tolerates.
+			[ -e /proc/net/tcprtt ] || fail "insmod $n: loaded without /proc/net/tcprtt"
+			rmmod tcprtt
+			loaded=$((loaded + 1))
+			;;
+		1:1)
+			expect_gone "after insmod failed at allocation $n ($fault_err)"
+			refused=$((refused + 1))
+			errnos="$errnos $fault_err"
+			;;
+		*)
+			fail "insmod $n${*:+ $*}: expected a refusal with the fault injected, or a load without, got: $fault_out"
+			;;
+		esac
+		fault_progress insmod $n $((refused + loaded))
+		n=$((n + FAULT_STRIDE))
+	done
+	rmmod tcprtt
+	log "insmod${*:+ $*}: $((refused + loaded)) allocation sites failed in turn, 1 to" \
+		"$((n - FAULT_STRIDE)) of $fault_total (every $FAULT_STRIDE): $refused refused cleanly, $loaded loaded anyway;" \
+		"errors:$(tr ' ' '\n' <<<"$errnos" | sort | uniq -c | tr -s ' \n' ' ')"
+	expect_gone "after the last insmod"
+	fault_failed=$((fault_failed + refused + loaded))
+}
+
+netns_count() {
+	grep -c '^netns ' $NETNS_FILE
+}
+
+# fault_netns GROUP: with tcprtt loaded with group=GROUP, fail each
+# allocation of a namespace's creation in turn, up to the first failure
+# after tcprtt's pernet init has returned (the unwind then runs its exit;
+# the sites after it are other subsystems'); a created namespace has a
+# working /proc/net/tcprtt, with per-address tables or the reason it has
+# none; the namespaces tcprtt knows come back to what they were.
+fault_netns() {
+	local group=$1 n=1 refused=0 created=0 before
+
+	insmod "$TCPRTT_KO" group="$group"
+	grep -q " $NET_INIT\s*\[tcprtt\]" /proc/kallsyms ||
+		fail "no $NET_INIT in tcprtt (/proc/kallsyms): set TCPRTT_NET_INIT to its pernet init"
+	before=$(netns_count)
+	fault_probes_on "tcprtt:$NET_INIT"
+	fault_count netns
+	while :; do
+		[ $n -le $((fault_total + 100)) ] || fail "netns: still failing at allocation $n of $fault_total"
+		fault_try $n netns
+		case $fault_rc:$fault_injected in
+		0:*)
+			grep -q '^samples 0$' <<<"$fault_out" ||
+				fail "netns $n: expected \"samples 0\" in the new namespace, got: $fault_out"
+			if [ "$group" != none ]; then
+				grep -qxE "group $group|group_error ENOMEM" <<<"$fault_out" ||
+					fail "netns $n: expected \"group $group\" or \"group_error ENOMEM\", got: $fault_out"
+			fi
+			[ "$fault_injected" = 1 ] || break
+			created=$((created + 1))
+			;;
+		1:1)
+			refused=$((refused + 1))
+			# Past tcprtt's init: the unwind has run its exit once.
+			[ "$fault_ret" != 0 ] || break
+			;;
+		*)
+			fail "netns $n: expected a failure with the fault injected, or a namespace without, got: $fault_out"
+			;;
+		esac
+		fault_progress netns $n $((refused + created))
+		n=$((n + FAULT_STRIDE))
+	done
+	fault_probes_off
+	log "netns with group=$group: $((refused + created)) allocation sites failed in turn," \
+		"1 to $n of $fault_total (every $FAULT_STRIDE):" \
+		"$refused creations failed, $created namespaces created anyway"
+	wait_until 600 test "$(netns_count)" = "$before" ||
+		fail "namespaces in $NETNS_FILE: expected $before, got $(netns_count)"
+	[ -n "$(summary "" samples)" ] || fail "no summary in the initial namespace's /proc/net/tcprtt"
+	rmmod tcprtt
+	fault_failed=$((fault_failed + refused + created))
+}
+
+# Out of memory, one allocation at a time (fail-nth): each allocation of
+# tcprtt's init in insmod (without and with per-address tables), then of
+# its pernet init in a new namespace (group none and raddr).  Debian's
+# kernels lack fault injection; the debug kernels (make debug-test) have
+# it.  alloc_percpu() is not among the sites: failslab and fail_page_alloc
+# do not reach the per-CPU allocator unless it must map a new chunk.
+test_load_fail_oom() {
+	[ -e /proc/thread-self/fail-nth ] && [ -d $FAULT_DIR/failslab ] &&
+		[ -d $FAULT_DIR/fail_page_alloc ] || {
+		log "SKIP: $(uname -r) has no fail-nth with failslab and fail_page_alloc" \
+			"(CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC, FAULT_INJECTION_DEBUG_FS): make debug-test has them"
 		return $KSFT_SKIP
-	fi
-	fail "fault injection is available but this test does not use it yet"
+	}
+	[ -x "$FAULT" ] || fail "$FAULT not built (make -C tests)"
+	[ -w $TRACING/kprobe_events ] || fail "no $TRACING/kprobe_events"
+	fault_failed=0
+	fault_t0=$SECONDS
+	srv_pid=$(ip netns pids "$SRV" | head -n 1)
+	tcprtt_unload_module
+	fault_setup
+	trap 'fault_restore; stop_jobs' EXIT
+	fault_load
+	fault_load group=raddr
+	expect_no_leak "after the failed loads"
+	fault_netns none
+	fault_netns raddr
+	fault_restore
+	expect_no_leak "after the failed namespaces"
+	log "allocation sites failed: $fault_failed in $((SECONDS - fault_t0)) s"
+	tcprtt_load_module
 }
 
 ktap_main

@@ -190,10 +190,55 @@ write_file() {
 	$AS python3 "${TCPRTT_WRITE_PY:-$TCPRTT_SRC/tests/write.py}" "$1" "$2"
 }
 
-# dmesg_check SINCE_LINE: no WARNING, BUG, Oops or lockdep report since then.
+# Between these two lines in dmesg (hardening.sh's fault_setup and
+# fault_restore), the kernel's own reports of an allocation made to fail
+# ("vmalloc error", "page allocation failure", "sysctl could not get
+# directory: ... -12") are expected: their stacks, from "CPU: N PID: ..."
+# to "</TASK>", are left out.  A WARNING, BUG or KASAN header line is never
+# left out.
+FAULT_BEGIN="tcprtt-test: injecting allocation failures"
+FAULT_END="tcprtt-test: no more allocation failures"
+
+# dmesg_bad SINCE_LINE: every WARNING, BUG, Oops, KASAN, UBSAN, lockdep,
+# RCU, kmemleak or reference tracker report since then.
 dmesg_bad() {
 	dmesg | tail -n +"$(($1 + 1))" |
-		grep -E 'WARNING:|\bBUG[: ]|Redzone|Poison overwritten|Oops|general protection|lockdep|possible circular locking|UBSAN|KASAN|Call Trace:'
+		awk -v begin="$FAULT_BEGIN" -v end="$FAULT_END" '
+			index($0, begin) { injecting = 1 }
+			index($0, end) { injecting = 0 }
+			injecting && /CPU: [0-9]+ PID: [0-9]+ Comm: / && !/WARNING:/ { skip = 1 }
+			skip { if (/<\/TASK>|---\[ end trace/) skip = 0; next }
+			{ print }' |
+		grep -E 'WARNING:|\bBUG[: ]|Redzone|Poison overwritten|Oops|general protection|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|bad unlock balance|held when returning|suspicious RCU usage|UBSAN|KASAN|ref_tracker:|unreferenced object|refcount_t:|list_(add|del) corruption|ODEBUG:|Call Trace:'
+}
+
+KMEMLEAK=/sys/kernel/debug/kmemleak
+# kmemleak reports no object younger than this (MSECS_MIN_AGE).
+KMEMLEAK_MIN_AGE=5
+
+kmemleak_on() {
+	[ -e $KMEMLEAK ]
+}
+
+# kmemleak_hidden: a kernel with kmemleak, booted with debugfs=off.
+kmemleak_hidden() {
+	grep -qw debugfs=off /proc/cmdline && grep -qw kmemleak_alloc /proc/kallsyms
+}
+
+# kmemleak_clear: what is unreferenced now is not this test's.
+kmemleak_clear() {
+	echo clear >$KMEMLEAK
+}
+
+# kmemleak_report: every leak since kmemleak_clear.  An object becomes
+# reportable only at the minimum age, and a pointer still in flight during
+# the first scan is found by the second.
+kmemleak_report() {
+	# The one fixed wait: kmemleak's own rule, there is no state to poll.
+	sleep $KMEMLEAK_MIN_AGE
+	echo scan >$KMEMLEAK
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK
 }
 
 # An EXIT trap: end the background jobs of a test, keep its exit status.
@@ -226,15 +271,28 @@ ktap_header() {
 }
 
 # run_test NAME: run test_NAME with set -e (every line is an assertion), its
-# output as diagnostics, and fail it on any kernel splat it caused.
+# output as diagnostics, and fail it on any kernel splat it caused and, on a
+# kernel with kmemleak (the debug kernels), on any leak.
 run_test() {
-	local name=$1 rc dmesg_start bad
+	local name=$1 rc dmesg_start bad leaks
 
 	ktap_count=$((ktap_count + 1))
 	dmesg_start=$(dmesg | wc -l)
+	if kmemleak_on; then
+		kmemleak_clear
+	elif kmemleak_hidden; then
+		echo "# kmemleak is built in, but debugfs is off: $name is not checked for leaks"
+	fi
 	# A test that stops early must not leave its traffic running.
 	(set -e; trap stop_jobs EXIT; "test_$name") 2>&1 | sed 's/^/# /'
 	rc=${PIPESTATUS[0]}
+	if kmemleak_on; then
+		leaks=$(kmemleak_report)
+		if [ -n "$leaks" ]; then
+			echo "$leaks" | sed 's/^/# kmemleak: /'
+			rc=$KSFT_FAIL
+		fi
+	fi
 	bad=$(dmesg_bad "$dmesg_start")
 	if [ -n "$bad" ]; then
 		echo "$bad" | sed 's/^/# dmesg: /'

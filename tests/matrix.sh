@@ -13,10 +13,14 @@
 #   bookworm   Debian 12's 6.1              rt      Debian 12's 6.1 PREEMPT_RT
 #   bpo        6.12 from bookworm-backports sid     7.x from sid (sid root)
 #   bullseye   5.10 from bullseye           arm64   Debian 12's arm64 6.1
-# --ci runs bookworm, rt and bpo, then each other kernel whose expected time
-# still fits in TCPRTT_MATRIX_BUDGET seconds (default 0) counted from the
-# start.
-# --full runs all the guests of tests/run.sh on each kernel.
+# and the debug kernels (KASAN, lockdep, kmemleak, fault injection), only
+# when named ("make debug-test" names both), built first if needed:
+#   debug      6.1 from linux-source-6.1    debug-sid  7.x from sid's source
+# --ci runs bookworm, rt, bpo and debug-sid, then each other kernel whose
+# expected time still fits in TCPRTT_MATRIX_BUDGET seconds (default 0)
+# counted from the start.
+# --full runs all the guests of tests/run.sh on each kernel; the debug
+# kernels always do (with --ci, only when that fits in the budget).
 # Every guest gets the builds of its kernel, not the tree's.
 set -uo pipefail
 
@@ -25,9 +29,13 @@ cd "$top" || exit 1
 # shellcheck source=tests/qemu/guests.sh
 . tests/qemu/guests.sh
 ALL=(bookworm rt bpo sid bullseye arm64)
+DEBUG=(debug debug-sid)
 # Wall seconds each took here with its kernel installed (README, "Kernel
 # matrix"), plus a third for a busy host; --ci plans with them.
 declare -A EXPECT=([bookworm]=250 [rt]=210 [bpo]=180 [sid]=180 [bullseye]=450 [arm64]=800)
+# The debug kernels' whole guest suite, the kernel already built: not yet
+# measured; their guests' timeout until it is (README, "Debug kernels").
+declare -A EXPECT_DEBUG_FULL=([debug]=10800 [debug-sid]=10800)
 cache=${TCPRTT_CACHE:-/var/cache/tcprtt}
 
 ci=
@@ -38,13 +46,13 @@ for arg in "$@"; do
 	--ci) ci=1 ;;
 	--full) full=1 ;;
 	-h|--help) sed -n 's/^#   //p' "$0"; exit 0 ;;
-	*) [[ " ${ALL[*]} " == *" $arg "* ]] || { echo "matrix.sh: no kernel $arg" >&2; exit 2; }
+	*) [[ " ${ALL[*]} ${DEBUG[*]} " == *" $arg "* ]] || { echo "matrix.sh: no kernel $arg" >&2; exit 2; }
 	   names+=("$arg") ;;
 	esac
 done
 if [ ${#names[@]} -eq 0 ]; then
 	if [ -n "$ci" ]; then
-		names=(bookworm rt bpo)
+		names=(bookworm rt bpo debug-sid)
 	else
 		names=("${ALL[@]}")
 	fi
@@ -68,7 +76,7 @@ kmake() {
 
 	shift 3
 	case $name in
-	sid)
+	sid | debug-sid)
 		# Its headers want sid's compiler: build inside the sid root.
 		sub=/usr/src/tcprtt-matrix/$(basename "$dir")
 		rm -rf "$sid$sub"
@@ -131,17 +139,52 @@ ARM64_GUESTS=(
 	"2 tcprtt.sh"
 )
 
-# guest NAME KVER DIR: the guest suite with DIR's builds, in KVER's guests.
-guest() {
-	local name=$1 kver=$2 in=/run/tcprtt/src/$3 base guests g env status=0
+# The debug kernels: KASAN and lockdep make a guest about ten times slower
+# (README, "Debug kernels"), so they get 3 GiB, hours, and small counts
+# (each overridden by the same variable in the environment); a warning
+# panics them.
+# With KASAN under -cpu max, 6.1 and 7.2 alike report a wild access in
+# do_raw_spin_lock in early boot on 5-level paging: four levels avoid it.
+DEBUG_VM=(-m 3072 -t 10800 -a panic_on_warn=1 -a log_buf_len=16M -a no5lvl)
+DEBUG_COUNTS=(TCPRTT_CYCLES=3 TCPRTT_READERS=2 TCPRTT_READ_SECONDS=10 TCPRTT_REQUESTS=200
+	      TCPRTT_NAMESPACES=10 TCPRTT_FAULT_STRIDE=3)
+# The short suite: the module's own tests, and every 7th allocation site
+# of load_fail_oom (a try takes about 10 s there).
+DEBUG_GUESTS=(
+	"2 tcprtt.sh"
+	"2 TCPRTT_FAULT_STRIDE=7 TCPRTT_TESTS=load_fail_probe_missing,load_fail_oom hardening.sh"
+)
 
-	base=(-k "$kver")
+# debug_counts: DEBUG_COUNTS, each overridden by the environment.
+debug_counts() {
+	local c v
+
+	for c in "${DEBUG_COUNTS[@]}"; do
+		v=${c%%=*}
+		echo "$v=${!v:-${c#*=}}"
+	done
+}
+
+# guest NAME KVER DIR [short]: the guest suite with DIR's builds, in KVER's
+# guests.
+guest() {
+	local name=$1 kver=$2 in=/run/tcprtt/src/$3 short=${4:-} base guests g env
+	local counts=() status=0 t
+
+	base=(-k "$kver" -t 1800)
 	guests=("${GUESTS[@]}")
 	[ -z "$full" ] || guests=("${TCPRTT_GUESTS[@]}")
 
 	case $name in
 	sid) base+=(-r "$cache/sid") ;;
 	arm64) base+=(-r "$cache/arm64/root" -A arm64); guests=("${ARM64_GUESTS[@]}") ;;
+	debug | debug-sid)
+		base+=("${DEBUG_VM[@]}")
+		[ "$name" = debug ] || base+=(-r "$cache/sid")
+		guests=("${TCPRTT_GUESTS[@]}")
+		[ -z "$short" ] || guests=("${DEBUG_GUESTS[@]}")
+		mapfile -t counts < <(debug_counts)
+		;;
 	esac
 	for g in "${guests[@]}"; do
 		guest_parse "$g" "${base[@]}"
@@ -149,8 +192,10 @@ guest() {
 		     TCPRTT_MISSING_KO="$in/missing/tcprtt.ko")
 		[ "$name" != arm64 ] || env+=(TCPRTT_LOAD="$in/tcprtt_load" TCPRTT_PRINTER="$in/tcprtt")
 		echo "# guest: $g"
-		tests/qemu/vm.sh "${guest_vm[@]}" -t 1800 -- env "${env[@]}" "${guest_env[@]}" \
+		t=$SECONDS
+		tests/qemu/vm.sh "${guest_vm[@]}" -- env "${env[@]}" "${counts[@]}" "${guest_env[@]}" \
 			bash tests/guest.sh "${guest_scripts[@]}" || status=1
+		echo "# guest: $g: $((SECONDS - t)) s"
 	done
 	return $status
 }
@@ -162,7 +207,7 @@ started=$SECONDS
 
 # run NAME: one kernel, start to end; prints its KTAP line.
 run() {
-	local name=$1 dir=$out/$1 start=$SECONDS kver rc=0 warnings=0 p=0 f=0 s=0 verdict
+	local name=$1 dir=$out/$1 start=$SECONDS kver rc=0 warnings=0 p=0 f=0 s=0 verdict short=
 
 	n=$((n + 1))
 	rm -rf "$dir"
@@ -174,9 +219,15 @@ run() {
 		printf '%s\t-\tfail\t0\t0\t0\t-\t%d\n' "$name" $((SECONDS - start)) >>"$results"
 		return
 	fi
+	# A debug kernel built from scratch in CI leaves time for the short suite.
+	if [ -n "$ci" ] && [ -n "${EXPECT_DEBUG_FULL[$name]:-}" ] &&
+	   [ $((SECONDS - started + EXPECT_DEBUG_FULL[$name])) -gt "$budget" ]; then
+		short=short
+		echo "# $name: the short suite; the whole one (${EXPECT_DEBUG_FULL[$name]} s) does not fit in TCPRTT_MATRIX_BUDGET=$budget s"
+	fi
 	if build "$name" "$kver" "$dir"; then
 		warnings=$(grep -cE 'warning:|error:' "$dir/build.log")
-		if guest "$name" "$kver" "$dir" >"$dir/guest.log" 2>&1; then
+		if guest "$name" "$kver" "$dir" $short >"$dir/guest.log" 2>&1; then
 			rc=0
 		else
 			rc=$?

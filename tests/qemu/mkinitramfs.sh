@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the guest's initramfs: static busybox, the virtio and 9p modules of
-# KVER, and an /init that mounts the host's / over 9p and switches to it.
+# KVER (none when KVER has them built in, as the debug kernels do), and an
+# /init that mounts the host's / over 9p and switches to it.
 # ROOT (default /) is where the modules are, and for ARCH arm64 also the
 # busybox-static to take.
 #
@@ -23,10 +24,11 @@ mkdir -p "$root"/{bin,dev,proc,sys,newroot,modules}
 cp "$busybox" "$root/bin/busybox"
 cp "$here/init" "$root/init"
 
-# modprobe knows the load order; compressed modules are unpacked for
-# busybox's insmod.
-modprobe -a -d "$sysroot" -S "$kver" --show-depends virtio_pci 9pnet_virtio 9p |
-	awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
+# modprobe knows the load order, and says "builtin NAME" for what needs no
+# loading; compressed modules are unpacked for busybox's insmod.
+deps=$(modprobe -a -d "$sysroot" -S "$kver" --show-depends virtio_pci 9pnet_virtio 9p) ||
+	{ echo "no virtio/9p modules for $kver" >&2; exit 1; }
+echo "$deps" | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
 	while read -r ko; do
 		name=$(basename "$ko")
 		name=${name%.xz}
@@ -39,5 +41,4 @@ modprobe -a -d "$sysroot" -S "$kver" --show-depends virtio_pci 9pnet_virtio 9p |
 		echo "$name"
 	done >"$root/modules/order"
 
-[ -s "$root/modules/order" ] || { echo "no virtio/9p modules for $kver" >&2; exit 1; }
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

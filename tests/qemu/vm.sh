@@ -5,9 +5,11 @@
 # root shared read-only, run a command in the project folder inside the guest,
 # and exit with its status.  The guest has no network device.
 #
-#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS] [-i]
+#   vm.sh [-k KVER] [-c CPUS] [-m MiB] [-t SECONDS] [-a KERNEL_ARGS]... [-i]
 #         [-r ROOT] [-A x86_64|arm64] -- COMMAND
 #
+# Each -a adds its arguments to the kernel command line (-m: 2048 MiB, -t:
+# 1800 s by default).
 # -i counts guest time in executed instructions (-icount; one CPU unless -c
 # says otherwise), for benchmarks and for tests that need exact rtts.  When the guest idles, its
 # clock jumps to the next timer (sleep=off) instead of following the host's,
@@ -40,7 +42,7 @@ while getopts "k:c:m:t:a:ir:A:" opt; do
 	c) cpus=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	t) timeout=$OPTARG ;;
-	a) append=$OPTARG ;;
+	a) append+=" $OPTARG" ;;
 	i) icount=(-icount "shift=0,sleep=${TCPRTT_ICOUNT_SLEEP:-off}") ;;
 	r) root=$OPTARG ;;
 	A) arch=$OPTARG ;;
@@ -91,7 +93,7 @@ timeout --kill-after=10 "$timeout" "${qemu[@]}" \
 	"${accel[@]}" "${icount[@]}" -smp "$cpus" -m "$mem" \
 	-display none -monitor none -serial stdio -no-reboot -nic none \
 	-kernel "$root/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=$console loglevel=4 panic=-1 $append" \
+	-append "console=$console loglevel=4 panic=-1$append" \
 	-virtfs "local,path=$root,mount_tag=root,readonly=on,$p9" \
 	-virtfs "local,path=$src,mount_tag=src,readonly=on,$p9" \
 	-virtfs "local,path=$out,mount_tag=out,$p9" \
