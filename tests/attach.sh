@@ -177,7 +177,7 @@ test_tracepoint_load_cycles() {
 
 	tcprtt_unload_module
 	client_bg $SRV4 -t 600 >/dev/null
-	for i in $(seq 10); do
+	for i in $(seq "${TCPRTT_CYCLES:-10}"); do
 		insmod "$TCPRTT_KO" attach=tracepoint
 		wait_until 600 sh -c "[ \"\$(ip netns exec $CLI awk '\$1 == \"samples\" { print \$2 }' /proc/net/tcprtt)\" -gt 0 ]" ||
 			fail "cycle $i: no samples after load"

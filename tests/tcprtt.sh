@@ -250,7 +250,7 @@ test_load_cycles() {
 
 	tcprtt_unload_module
 	client_bg $SRV4 -t 600 >/dev/null
-	for i in $(seq 20); do
+	for i in $(seq "${TCPRTT_CYCLES:-20}"); do
 		insmod "$TCPRTT_KO"
 		wait_until 30 sh -c "[ \"\$(ip netns exec $CLI awk '\$1 == \"samples\" { print \$2 }' /proc/net/tcprtt)\" -gt 0 ]" ||
 			fail "cycle $i: no samples after load"
