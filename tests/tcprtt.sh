@@ -213,10 +213,13 @@ tcpext() {
 # the probe must still be the RCU read side that frees of what it reads
 # wait for.  Bulk traffic both ways, sender and receiver on two CPUs, so
 # that segments arriving while the reader holds its socket are processed
-# from the backlog in process context; meanwhile filters and grouping are
-# replaced (freeing the old objects) as fast as writes go.  A debug kernel
-# reports any read outside that read side ("suspicious RCU usage", or
-# KASAN for a use after free): run_test fails on it.
+# from the backlog in process context (__release_sock); meanwhile filters
+# and grouping are replaced (freeing the old objects) as fast as writes
+# go.  A debug kernel reports any read outside that read side ("suspicious
+# RCU usage", or KASAN for a use after free): run_test fails on it.  (The
+# backlog's coalesced segments are logged for scale: 7.2 coalesced none,
+# yet processed segments from the backlog, as its splat without the fix
+# showed.)
 test_tracepoint_backlog_churn() {
 	local cpu1=$(($(nproc) > 1 ? 1 : 0)) params=/sys/module/tcprtt/parameters
 	local end=$((SECONDS + ${TCPRTT_CHURN_SECONDS:-20})) writes=0 before after
@@ -240,7 +243,6 @@ test_tracepoint_backlog_churn() {
 	wait || true
 	log "$writes parameter writes; server backlog coalesced $((after - before)) segments; samples $(summary "$CLI" samples)"
 	expect_ge "client samples" 100 "$(summary "$CLI" samples)"
-	expect_ge "segments the server took through its backlog" 1 $((after - before))
 	rmmod tcprtt
 	tcprtt_load_module
 }
