@@ -39,7 +39,7 @@ declare -A EXPECT_DEBUG_FULL=([debug]=10800 [debug-sid]=10800)
 # With --ci: the short suite's wall time here, and a build's on an idle
 # machine (README, "Debug kernels"); a debug kernel that cannot finish
 # within the budget is skipped with the reason, never cut off.
-DEBUG_SHORT_SECONDS=2000
+DEBUG_SHORT_SECONDS=2400
 DEBUG_BUILD_SECONDS=2400
 cache=${TCPRTT_CACHE:-/var/cache/tcprtt}
 
