@@ -156,11 +156,13 @@ ARM64_GUESTS=(
 DEBUG_VM=(-m 3072 -t 10800 -a panic_on_warn=1 -a log_buf_len=16M -a no5lvl)
 DEBUG_COUNTS=(TCPRTT_CYCLES=3 TCPRTT_READERS=2 TCPRTT_READ_SECONDS=10 TCPRTT_REQUESTS=200
 	      TCPRTT_NAMESPACES=10 TCPRTT_FAULT_STRIDE=3)
-# The short suite: the module's own tests, and every 25th allocation site
-# of load_fail_oom (a try takes 5 to 10 s there).
+# The short suite, for CI: the module's own basics and the regression
+# tests of the trust issue that need a debug kernel to fail (the unit
+# switch, the tracepoint probe under backlog churn, load cycles), and
+# every 50th allocation site of load_fail_oom (a try takes 5 to 10 s).
 DEBUG_GUESTS=(
-	"2 tcprtt.sh"
-	"2 TCPRTT_FAULT_STRIDE=25 TCPRTT_TESTS=load_fail_probe_missing,load_fail_oom hardening.sh"
+	"2 TCPRTT_TESTS=format_idle,reset,load_cycles,unit_switch_exact,tracepoint_backlog_churn tcprtt.sh"
+	"2 TCPRTT_FAULT_STRIDE=50 TCPRTT_TESTS=load_fail_probe_missing,load_fail_oom hardening.sh"
 )
 
 # debug_counts: DEBUG_COUNTS, each overridden by the environment.
