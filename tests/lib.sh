@@ -206,7 +206,7 @@ dmesg_bad() {
 		awk -v begin="$FAULT_BEGIN" -v end="$FAULT_END" '
 			index($0, begin) { injecting = 1 }
 			index($0, end) { injecting = 0 }
-			injecting && /CPU: [0-9]+ PID: [0-9]+ Comm: / && !/WARNING:/ { skip = 1 }
+			injecting && /CPU: [0-9]+ (UID: [0-9]+ )?PID: [0-9]+ Comm: / && !/WARNING:/ { skip = 1 }
 			skip { if (/<\/TASK>|---\[ end trace/) skip = 0; next }
 			{ print }' |
 		grep -E 'WARNING:|\bBUG[: ]|Redzone|Poison overwritten|Oops|general protection|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|bad unlock balance|held when returning|suspicious RCU usage|UBSAN|KASAN|ref_tracker:|unreferenced object|refcount_t:|list_(add|del) corruption|ODEBUG:|Call Trace:'
