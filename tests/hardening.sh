@@ -263,7 +263,7 @@ FAULT_KNOBS="failslab/ignore-gfp-wait fail_page_alloc/ignore-gfp-wait fail_page_
 FAULT_STRIDE=${TCPRTT_FAULT_STRIDE:-1}
 # tcprtt's pernet init, where a namespace's sites of tcprtt begin.
 NET_INIT=${TCPRTT_NET_INIT:-tcprtt_net_init}
-NETNS_FILE=/sys/kernel/debug/tcprtt/netns
+NETNS_FILE=/proc/net/tcprtt_netns
 
 # fault_setup: fail-nth may fail any allocation, including those that may
 # sleep (GFP_KERNEL) and single pages, and prints nothing when it does (its
