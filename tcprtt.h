@@ -88,7 +88,10 @@ enum tcprtt_group {
 	TCPRTT_GROUP_NONE,
 	TCPRTT_GROUP_LADDR,
 	TCPRTT_GROUP_RADDR,
+	TCPRTT_GROUP_COUNT
 };
+
+extern const char *const tcprtt_group_names[TCPRTT_GROUP_COUNT];
 
 /*
  * The filters and the grouping switch, published as one immutable object
@@ -160,6 +163,59 @@ static inline bool tcprtt_scope_match(const struct tcprtt_scope *s,
 
 void tcprtt_groups_add(struct tcprtt_groups *g, const struct sock *sk,
 		       u32 rtt_us, bool unit_ms);
+
+/*
+ * Sessions: private histograms, each with its own filter, unit and
+ * per-address tables, owned by an open /proc/net/tcprtt_session
+ * (tcprtt_session.c).  Fixed once configured.
+ */
+#define TCPRTT_SESSIONS_MAX 8
+
+struct tcprtt_session {
+	struct tcprtt_scope scope;	/* scope.group: its own tables */
+	bool unit_ms;
+	struct tcprtt_counts __percpu *counts;
+	struct tcprtt_groups *groups;	/* NULL unless scope.group is set */
+};
+
+/* A namespace's sessions as the probe sees them: replaced whole. */
+struct tcprtt_session_set {
+	struct rcu_head rcu;
+	unsigned int nr;
+	struct tcprtt_session *session[];
+};
+
+struct tcprtt_session_net {
+	/* What the probe reads: NULL while there is no session. */
+	struct tcprtt_session_set __rcu *set;
+	unsigned int nr;		/* under the sessions' lock */
+	struct net *net;
+};
+
+/* The probe's part, after the namespace's own table: every match counts. */
+static inline void tcprtt_sessions_count(const struct tcprtt_session_set *set,
+					 const struct sock *sk, u32 rtt_us)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->nr; i++) {
+		const struct tcprtt_session *s = set->session[i];
+
+		if (!tcprtt_scope_match(&s->scope, sk))
+			continue;
+		tcprtt_hist_add(s->counts, rtt_us, s->unit_ms);
+		if (s->groups)
+			tcprtt_groups_add(s->groups, sk, rtt_us, s->unit_ms);
+	}
+}
+
+int tcprtt_session_net_init(struct tcprtt_session_net *sn, struct net *net);
+void tcprtt_session_net_exit(struct tcprtt_session_net *sn);
+unsigned int tcprtt_session_net_count(struct tcprtt_session_net *sn);
+int tcprtt_scope_parse_spec(char *spec, struct tcprtt_scope *s, bool *unit_ms,
+			    unsigned int *group_max);
+unsigned long tcprtt_missed(void);
+struct mem_cgroup *tcprtt_set_active_memcg(struct mem_cgroup *memcg);
 struct tcprtt_groups *tcprtt_groups_alloc(enum tcprtt_group group,
 					  unsigned int nr);
 void tcprtt_groups_free(struct tcprtt_groups *g);
@@ -180,7 +236,8 @@ struct tcprtt_groups_snap {
 struct tcprtt_groups_snap *tcprtt_groups_snapshot(const struct tcprtt_groups *g);
 void tcprtt_groups_show(struct seq_file *seq,
 			const struct tcprtt_groups_snap *snap, bool unit_ms);
-void tcprtt_scope_show(struct seq_file *seq);
+void tcprtt_scope_show(struct seq_file *seq, const struct tcprtt_scope *s);
+void tcprtt_scope_show_global(struct seq_file *seq);
 int tcprtt_scope_set_group(enum tcprtt_group group);
 int tcprtt_scope_init(void);
 void tcprtt_scope_exit(void);

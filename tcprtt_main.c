@@ -70,6 +70,8 @@ static const char * const tcprtt_attach_names[] = {
 };
 
 struct tcprtt_net {
+	/* First, beside hist.active: the probe reads both on every hit. */
+	struct tcprtt_session_net sessions;
 	struct tcprtt_hist hist;
 	/* The per-address tables while group is set, else NULL. */
 	struct tcprtt_groups __rcu *groups;
@@ -182,19 +184,20 @@ static struct tcprtt_net *tcprtt_net_sched(const struct net *net)
 
 /*
  * Where set_active_memcg() cannot be called from a module, its task branch:
- * every caller here runs in a task (namespace creation, a parameter write).
+ * every caller here runs in a task (namespace creation, a parameter or a
+ * session's write).
  */
-#if defined(TCPRTT_HAVE_INT_ACTIVE_MEMCG) || !IS_ENABLED(CONFIG_MEMCG)
-#define tcprtt_set_active_memcg set_active_memcg
-#else
-static struct mem_cgroup *tcprtt_set_active_memcg(struct mem_cgroup *memcg)
+struct mem_cgroup *tcprtt_set_active_memcg(struct mem_cgroup *memcg)
 {
+#if defined(TCPRTT_HAVE_INT_ACTIVE_MEMCG) || !IS_ENABLED(CONFIG_MEMCG)
+	return set_active_memcg(memcg);
+#else
 	struct mem_cgroup *old = current->active_memcg;
 
 	current->active_memcg = memcg;
 	return old;
-}
 #endif
+}
 
 /* Per-address tables charged to the cgroup of the namespace's creator. */
 static struct tcprtt_groups *tcprtt_net_groups_alloc(struct tcprtt_net *tn,
@@ -248,16 +251,10 @@ err_alloc:
 
 static int tcprtt_group_set(const char *val, const struct kernel_param *kp)
 {
-	enum tcprtt_group group;
+	int group = sysfs_match_string(tcprtt_group_names, val);
 	int err = 0;
 
-	if (sysfs_streq(val, "none"))
-		group = TCPRTT_GROUP_NONE;
-	else if (sysfs_streq(val, "laddr"))
-		group = TCPRTT_GROUP_LADDR;
-	else if (sysfs_streq(val, "raddr"))
-		group = TCPRTT_GROUP_RADDR;
-	else
+	if (group < 0)
 		return -EINVAL;
 
 	mutex_lock(&tcprtt_lock);
@@ -269,13 +266,7 @@ static int tcprtt_group_set(const char *val, const struct kernel_param *kp)
 
 static int tcprtt_group_get(char *buf, const struct kernel_param *kp)
 {
-	static const char *const names[] = {
-		[TCPRTT_GROUP_NONE] = "none",
-		[TCPRTT_GROUP_LADDR] = "laddr",
-		[TCPRTT_GROUP_RADDR] = "raddr",
-	};
-
-	return sysfs_emit(buf, "%s\n", names[READ_ONCE(tcprtt.group)]);
+	return sysfs_emit(buf, "%s\n", tcprtt_group_names[READ_ONCE(tcprtt.group)]);
 }
 
 static const struct kernel_param_ops tcprtt_group_ops = {
@@ -326,6 +317,7 @@ MODULE_PARM_DESC(group_max, "Addresses with a table of their own, 1-128 (default
  */
 static __always_inline void tcprtt_count(const struct sock *sk)
 {
+	const struct tcprtt_session_set *sessions;
 	struct tcprtt_counts __percpu *counts;
 	const struct tcprtt_scope *scope;
 	struct tcprtt_groups *groups;
@@ -338,20 +330,24 @@ static __always_inline void tcprtt_count(const struct sock *sk)
 	counts = tn ? READ_ONCE(tn->hist.active) : NULL;
 	if (!counts)
 		return;
-	/* NULL unless a filter or grouping is set: the common case. */
-	scope = rcu_dereference_sched(tcprtt_scope);
-	if (scope && !tcprtt_scope_match(scope, sk))
-		return;
 	/* The kernel keeps srtt_us scaled by 8. */
 	rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
-	unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
-	tcprtt_test_race_delay();
-	tcprtt_hist_add(counts, rtt_us, unit_ms);
-	if (scope && scope->group != TCPRTT_GROUP_NONE) {
-		groups = rcu_dereference_sched(tn->groups);
-		if (groups)
-			tcprtt_groups_add(groups, sk, rtt_us, unit_ms);
+	/* NULL unless a filter or grouping is set: the common case. */
+	scope = rcu_dereference_sched(tcprtt_scope);
+	if (!scope || tcprtt_scope_match(scope, sk)) {
+		unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
+		tcprtt_test_race_delay();
+		tcprtt_hist_add(counts, rtt_us, unit_ms);
+		if (scope && scope->group != TCPRTT_GROUP_NONE) {
+			groups = rcu_dereference_sched(tn->groups);
+			if (groups)
+				tcprtt_groups_add(groups, sk, rtt_us, unit_ms);
+		}
 	}
+	/* Whatever the namespace's own filter: sessions have their own. */
+	sessions = rcu_dereference_sched(tn->sessions.set);
+	if (unlikely(sessions))
+		tcprtt_sessions_count(sessions, sk, rtt_us);
 }
 
 static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
@@ -455,7 +451,7 @@ static void tcprtt_probe_unregister(void)
 }
 
 /* Hits the kprobe layer dropped, in any namespace: it cannot tell which. */
-static unsigned long tcprtt_missed(void)
+unsigned long tcprtt_missed(void)
 {
 	if (tcprtt.attach == TCPRTT_ATTACH_KPROBE)
 		return READ_ONCE(tcprtt_hot.kprobe.nmissed);
@@ -463,12 +459,15 @@ static unsigned long tcprtt_missed(void)
 }
 
 /*
- * The summary's keys after the histogram's own: what was lost, and why
- * this namespace has no per-address tables when group is set.
+ * The summary's keys after the histogram's own: what was lost, how many
+ * private sessions count beside this table, and why this namespace has no
+ * per-address tables when group is set.
  */
-static void tcprtt_summary_show(struct seq_file *seq, bool group_failed)
+static void tcprtt_summary_show(struct seq_file *seq, struct tcprtt_net *tn,
+				bool group_failed)
 {
-	seq_printf(seq, "missed %lu\n", tcprtt_missed());
+	seq_printf(seq, "missed %lu\nsessions %u\n", tcprtt_missed(),
+		   tcprtt_session_net_count(&tn->sessions));
 	if (group_failed)
 		seq_puts(seq, "group_error ENOMEM\n");
 }
@@ -494,8 +493,8 @@ static int tcprtt_proc_show(struct seq_file *seq, void *v)
 		return -ENOMEM;
 
 	tcprtt_hist_show(seq, &counts, unit_ms);
-	tcprtt_summary_show(seq, group_failed);
-	tcprtt_scope_show(seq);
+	tcprtt_summary_show(seq, tn, group_failed);
+	tcprtt_scope_show_global(seq);
 	if (snap) {
 		tcprtt_groups_show(seq, snap, unit_ms);
 		kvfree(snap);
@@ -521,7 +520,7 @@ static int tcprtt_netns_show(struct seq_file *seq, void *v)
 		tcprtt_hist_read(&tn->hist, &counts);
 		seq_printf(seq, "netns %u\n", tn->net->ns.inum);
 		tcprtt_hist_show(seq, &counts, tcprtt_hot.unit_ms);
-		tcprtt_summary_show(seq, tn->group_failed);
+		tcprtt_summary_show(seq, tn, tn->group_failed);
 		seq_putc(seq, '\n');
 	}
 	mutex_unlock(&tcprtt_lock);
@@ -598,9 +597,12 @@ static int __net_init tcprtt_net_init(struct net *net)
 	if (!proc_create_net_single_write("tcprtt", 0644, net->proc_net,
 					  tcprtt_proc_show, tcprtt_proc_write,
 					  NULL)) {
-		tcprtt_hist_free(&tn->hist);
-		return -ENOMEM;
+		err = -ENOMEM;
+		goto err_proc;
 	}
+	err = tcprtt_session_net_init(&tn->sessions, net);
+	if (err)
+		goto err_sessions;
 
 	tn->net = net;
 	tn->memcg = get_mem_cgroup_from_mm(current->mm);
@@ -617,6 +619,12 @@ static int __net_init tcprtt_net_init(struct net *net)
 	list_add(&tn->node, &tcprtt.nets);
 	mutex_unlock(&tcprtt_lock);
 	return 0;
+
+err_sessions:
+	remove_proc_entry("tcprtt", net->proc_net);
+err_proc:
+	tcprtt_hist_free(&tn->hist);
+	return err;
 }
 
 /* The core runs synchronize_rcu() between pre_exit and exit. */
@@ -639,6 +647,7 @@ static void __net_exit tcprtt_net_exit(struct net *net)
 	mutex_unlock(&tcprtt_lock);
 
 	remove_proc_entry("tcprtt", net->proc_net);
+	tcprtt_session_net_exit(&tn->sessions);
 	tcprtt_groups_free(g);
 	tcprtt_hist_free(&tn->hist);
 	mem_cgroup_put(tn->memcg);

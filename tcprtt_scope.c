@@ -168,6 +168,19 @@ enum tcprtt_param {
 	TCPRTT_PARAM_FAMILY,
 };
 
+/* A session's spec has the filter parameters' keys, and these. */
+enum tcprtt_spec_key {
+	TCPRTT_SPEC_UNIT = TCPRTT_PARAM_FAMILY + 1,
+	TCPRTT_SPEC_GROUP,
+	TCPRTT_SPEC_GROUP_MAX,
+};
+
+const char *const tcprtt_group_names[TCPRTT_GROUP_COUNT] = {
+	[TCPRTT_GROUP_NONE] = "none",
+	[TCPRTT_GROUP_LADDR] = "laddr",
+	[TCPRTT_GROUP_RADDR] = "raddr",
+};
+
 static int tcprtt_param_parse(enum tcprtt_param which, const char *val,
 			      struct tcprtt_scope *s)
 {
@@ -293,12 +306,8 @@ static void tcprtt_addr_show(struct seq_file *seq, const char *key,
 }
 
 /* The summary's "filter" and "group" lines, only when something is set. */
-void tcprtt_scope_show(struct seq_file *seq)
+void tcprtt_scope_show(struct seq_file *seq, const struct tcprtt_scope *s)
 {
-	const struct tcprtt_scope *s;
-
-	rcu_read_lock();
-	s = rcu_dereference(tcprtt_scope);
 	if (s && (s->lport || s->rport || s->family || s->has_laddr ||
 		  s->has_raddr)) {
 		seq_puts(seq, "filter");
@@ -316,9 +325,81 @@ void tcprtt_scope_show(struct seq_file *seq)
 		seq_putc(seq, '\n');
 	}
 	if (s && s->group != TCPRTT_GROUP_NONE)
-		seq_printf(seq, "group %s\n",
-			   s->group == TCPRTT_GROUP_LADDR ? "laddr" : "raddr");
+		seq_printf(seq, "group %s\n", tcprtt_group_names[s->group]);
+}
+
+/* Those of the namespaces' own tables: what the parameters say. */
+void tcprtt_scope_show_global(struct seq_file *seq)
+{
+	rcu_read_lock();
+	tcprtt_scope_show(seq, rcu_dereference(tcprtt_scope));
 	rcu_read_unlock();
+}
+
+/*
+ * A session's spec: "key=value" words between spaces, each key at most
+ * once, the keys of the filter parameters with their syntax, and unit,
+ * group and group_max; a newline may end it.  Nothing is kept of a spec
+ * with any error.
+ */
+int tcprtt_scope_parse_spec(char *spec, struct tcprtt_scope *s, bool *unit_ms,
+			    unsigned int *group_max)
+{
+	static const char *const keys[] = {
+		[TCPRTT_PARAM_LPORT] = "lport",
+		[TCPRTT_PARAM_RPORT] = "rport",
+		[TCPRTT_PARAM_LADDR] = "laddr",
+		[TCPRTT_PARAM_RADDR] = "raddr",
+		[TCPRTT_PARAM_FAMILY] = "family",
+		[TCPRTT_SPEC_UNIT] = "unit",
+		[TCPRTT_SPEC_GROUP] = "group",
+		[TCPRTT_SPEC_GROUP_MAX] = "group_max",
+	};
+	unsigned long seen = 0;
+	char *word, *val;
+	int key, err;
+
+	memset(s, 0, sizeof(*s));
+	*unit_ms = false;
+	spec[tcprtt_param_len(spec)] = '\0';
+	while ((word = strsep(&spec, " "))) {
+		if (!*word)
+			continue;
+		val = strchr(word, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		key = match_string(keys, ARRAY_SIZE(keys), word);
+		if (key < 0 || !*val || __test_and_set_bit(key, &seen))
+			return -EINVAL;
+		switch (key) {
+		case TCPRTT_SPEC_UNIT:
+			if (!strcmp(val, "us"))
+				*unit_ms = false;
+			else if (!strcmp(val, "ms"))
+				*unit_ms = true;
+			else
+				return -EINVAL;
+			break;
+		case TCPRTT_SPEC_GROUP:
+			err = match_string(tcprtt_group_names,
+					   ARRAY_SIZE(tcprtt_group_names), val);
+			if (err < 0)
+				return -EINVAL;
+			s->group = err;
+			break;
+		case TCPRTT_SPEC_GROUP_MAX:
+			if (kstrtouint(val, 10, group_max) || !*group_max ||
+			    *group_max > TCPRTT_GROUP_MAX_LIMIT)
+				return -EINVAL;
+			break;
+		default:
+			err = tcprtt_param_parse(key, val, s);
+			if (err)
+				return err;
+		}
+	}
+	return tcprtt_scope_valid(s) ? 0 : -EINVAL;
 }
 
 struct tcprtt_groups *tcprtt_groups_alloc(enum tcprtt_group group,
