@@ -1,0 +1,303 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sessions: private histograms owned by an open /proc/net/tcprtt_session,
+# each with its own filter, unit and tables, that change nothing that
+# anybody else reads.  Runs inside the guest, as root; prints KTAP.
+#
+#   $CLI c0 192.0.2.1/24 2001:db8::1/64 <--veth--> s0 192.0.2.2/24 2001:db8::2/64 $SRV
+#
+# Echo servers on 192.0.2.2 and 2001:db8::2, port 5201 and 5202.
+source "$(dirname "$0")/lib.sh"
+
+TESTS="
+	session_counts_own_filter session_unit_group_private
+	session_bad_spec session_limit session_kill9_frees
+	session_permissions session_unload_ends session_churn
+"
+
+PARAMS=/sys/module/tcprtt/parameters
+SESSION_FILE=/proc/net/tcprtt_session
+OTHER_PORT=5202
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+
+setup() {
+	setup_two_hosts
+	PORT=$OTHER_PORT start_server $SRV4
+	# A copy nobody can run wherever the tree is (a clone may be 0700).
+	SESSION_DIR=$(mktemp -d /run/tcprtt/sessions.XXXXXX)
+	install -m 0755 "$TCPRTT_SRC/tests/session.py" "$SESSION_DIR/"
+	chmod 0755 "$SESSION_DIR"
+	SESSION_PY=$SESSION_DIR/session.py
+}
+
+cleanup() {
+	rm -rf "${SESSION_DIR:-}"
+	cleanup_two_hosts
+}
+
+# session_start NAME NS SPEC [WRAPPER...]: hold a session of SPEC in NS
+# ("" = the initial namespace) in a background job of this shell, and wait
+# for the holder's first word (session_status).
+session_start() {
+	local name=$1 ns=$2 spec=$3 dir=$SESSION_DIR/$1
+
+	shift 3
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	chmod 0777 "$dir"
+	${ns:+ip netns exec "$ns"} "$@" python3 "$SESSION_PY" "$spec" "$dir" >"$dir/status" 2>&1 &
+	echo $! >"$dir/pid"
+	wait_until 120 test -s "$dir/status" || fail "session $name: no word from its holder"
+}
+
+# session_status NAME: "write OK", "write EUSERS", "open EACCES", ...
+session_status() {
+	head -n 1 "$SESSION_DIR/$1/status"
+}
+
+# session_ok NAME NS SPEC [WRAPPER...]: a session that must start.
+session_ok() {
+	session_start "$@"
+	expect_eq "session $1" "write OK" "$(session_status "$1")"
+}
+
+# session_read NAME: what session NAME reads now.
+session_read() {
+	local dir=$SESSION_DIR/$1 k
+
+	k=$(($(cat "$dir/reads" 2>/dev/null || echo 0) + 1))
+	echo $k >"$dir/reads"
+	: >"$dir/go.$k"
+	wait_until 120 test -e "$dir/out.$k" || fail "session $1: read $k never came"
+	cat "$dir/out.$k"
+}
+
+# session_end NAME: close it, as its holder would.
+session_end() {
+	local dir=$SESSION_DIR/$1
+
+	: >"$dir/end"
+	wait_until 120 sh -c "! kill -0 $(cat "$dir/pid") 2>/dev/null" || fail "session $1 did not end"
+}
+
+# key TEXT KEY: one summary value of a table in TEXT.
+key() {
+	awk -v key="$2" '$1 == key && NF == 2 { print $2; exit }' <<<"$1"
+}
+
+# rows_of TEXT: the 27 counts of the first table in TEXT.
+rows_of() {
+	awk '$2 == "->" { print $5; if (++n == 27) exit }' <<<"$1"
+}
+
+sessions_in() {
+	summary "$1" sessions
+}
+
+# The module's parameters, every one, as "name=value" lines.
+params_now() {
+	grep -H . $PARAMS/* | sed "s|$PARAMS/||"
+}
+
+# Two sessions with different port filters, at once, and one with none: each
+# counts exactly its own connections, and the two add up to the third.
+test_session_counts_own_filter() {
+	local a b all
+	session_ok a "$CLI" "rport=$PORT"
+	session_ok b "$CLI" "rport=$OTHER_PORT family=4"
+	session_ok all "$CLI" ""
+	expect_eq "sessions in the client namespace" 3 "$(sessions_in "$CLI")"
+	expect_eq "sessions in the server namespace" 0 "$(sessions_in "$SRV")"
+	PORT=$OTHER_PORT client $SRV4 -n 50 >/dev/null
+	a=$(session_read a)
+	expect_eq "rport=$PORT samples after traffic to $OTHER_PORT only" 0 "$(key "$a" samples)"
+	client $SRV6 -n 50 >/dev/null
+	a=$(key "$(session_read a)" samples)
+	b=$(key "$(session_read b)" samples)
+	all=$(key "$(session_read all)" samples)
+	log "rport=$PORT: $a, rport=$OTHER_PORT family=4: $b, no filter: $all"
+	expect_ge "rport=$PORT samples" 50 "$a"
+	expect_ge "rport=$OTHER_PORT samples" 50 "$b"
+	expect_eq "the two filtered sessions against the unfiltered one" "$all" "$((a + b))"
+	session_read b | grep -qx "filter family=4 rport=$OTHER_PORT" ||
+		fail "no filter line in the session's read"
+	session_end a
+	session_end b
+	session_end all
+	expect_eq "sessions after all ended" 0 "$(sessions_in "$CLI")"
+}
+
+# A session in ms with its own per-address tables, while the namespace's
+# table counts on in us, ungrouped: no parameter changes, nothing reset.
+test_session_unit_group_private() {
+	local params table_before table_after text
+	params=$(params_now)
+	set_delay 5ms
+	client $SRV4 -n 20 >/dev/null
+	table_before=$(rows "$CLI")
+	session_ok p "$CLI" "unit=ms group=raddr rport=$PORT"
+	expect_eq "parameters while a session runs" "$params" "$(params_now)"
+	client $SRV4 -n 40 >/dev/null
+	text=$(session_read p)
+	expect_eq "session unit" ms "$(key "$text" unit)"
+	# 5 ms of netem: every sample at least 4 ms (row 4 -> 8 or above);
+	# in µs they would all be in rows 4096 -> 8192 and above.
+	expect_ge "session samples" 40 "$(key "$text" samples)"
+	expect_eq "session samples below 4 ms" 0 "$(rows_of "$text" | sed -n 1,3p | awk '{ s += $1 } END { print s + 0 }')"
+	expect_eq "session samples from 4 to 32 ms" "$(key "$text" samples)" \
+		"$(rows_of "$text" | sed -n 4,6p | awk '{ s += $1 } END { print s + 0 }')"
+	grep -q "^Remote Address = $SRV4 samples" <<<"$text" || fail "no table for $SRV4 in the session"
+	expect_eq "session group line" raddr "$(awk '$1 == "group" { print $2 }' <<<"$text")"
+	table_after=$(rows "$CLI")
+	expect_eq "namespace unit" us "$(summary "$CLI" unit)"
+	grep -q "^group\|^filter" <(hist "$CLI") && fail "the namespace's table took the session's scope"
+	# The namespace counted the same traffic in its µs rows, none lost.
+	rows_delta "$table_before" "$table_after" | awk '$1 < 0 { bad = 1 } END { exit bad }' ||
+		fail "a row of the namespace's table went down"
+	expect_ge "namespace rows 4096 -> 32768 grew by" 40 \
+		"$(rows_delta "$table_before" "$table_after" | sed -n 14,16p | awk '{ s += $1 } END { print s + 0 }')"
+	session_end p
+	expect_eq "parameters after the session" "$params" "$(params_now)"
+	set_delay 0
+}
+
+# Bad specs fail with EINVAL and leave no session; a second spec on one file
+# is EBUSY; a read before any spec is ENODATA.
+test_session_bad_spec() {
+	local spec got
+	local -a bad=(
+		"lport" "port=80" "lport=80 lport=81" "lport=65536" "lport=-1"
+		"lport=" "family=5" "unit=s" "group=peer" "group_max=0"
+		"group_max=129" "laddr=192.0.2.300" "laddr=192.0.2.1 raddr=2001:db8::2"
+		"family=4 raddr=2001:db8::2" "raddr=2001:db8::2:" "$(printf 'x%.0s' {1..256})"
+	)
+	for spec in "${bad[@]}"; do
+		got=$(python3 "$SESSION_PY" "$spec" "$SESSION_DIR")
+		expect_eq "spec '${spec:0:40}'" "write EINVAL" "$got"
+	done
+	expect_eq "sessions after bad specs" 0 "$(sessions_in "")"
+	expect_eq "read before the spec" "read ENODATA" "$(python3 "$SESSION_PY" @read "$SESSION_DIR")"
+	session_ok twice "" @again
+	wait_until 30 grep -q again "$SESSION_DIR/twice/status" ||
+		fail "second spec: $(cat "$SESSION_DIR/twice/status")"
+	expect_eq "a second spec on one file" "again EBUSY" "$(tail -n 1 "$SESSION_DIR/twice/status")"
+	expect_eq "sessions with the first spec kept" 1 "$(sessions_in "")"
+	session_end twice
+	expect_eq "sessions at the end" 0 "$(sessions_in "")"
+}
+
+# At most TCPRTT_SESSIONS_MAX (8) per namespace; one more is EUSERS and
+# changes nothing; a slot freed is a slot to take again.  Another namespace
+# has its own eight.
+test_session_limit() {
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		session_ok "s$i" "$CLI" "lport=$i"
+	done
+	session_start s9 "$CLI" ""
+	expect_eq "the ninth session" "write EUSERS" "$(session_status s9)"
+	expect_eq "sessions after the ninth" 8 "$(sessions_in "$CLI")"
+	session_ok o1 "$SRV" ""
+	session_end s3
+	session_ok s10 "$CLI" ""
+	for i in 1 2 4 5 6 7 8 10; do
+		session_end "s$i"
+	done
+	session_end o1
+	expect_eq "sessions at the end" 0 "$(sessions_in "$CLI")"
+}
+
+# SIGKILL of a holder ends its session: the count goes back, the probe stops
+# using it (on the debug kernels: no use after free, no leak).
+test_session_kill9_frees() {
+	local pid
+	client_bg $SRV4 -t 3600 >/dev/null
+	session_ok k "$CLI" "group=raddr unit=ms"
+	session_ok k2 "$CLI" ""
+	expect_eq "sessions" 2 "$(sessions_in "$CLI")"
+	wait_until 60 sh -c "[ \"\$(ip netns exec $CLI awk '\$1 == \"samples\" { print \$2 }' /proc/net/tcprtt)\" -gt 10 ]"
+	pid=$(cat "$SESSION_DIR/k/pid")
+	kill -9 "$pid"
+	wait_until 60 sh -c "[ \"\$(ip netns exec $CLI awk '\$1 == \"sessions\" { print \$2 }' /proc/net/tcprtt)\" = 1 ]" ||
+		fail "sessions after kill -9: $(sessions_in "$CLI"), expected 1"
+	expect_ge "the other session counts on" 1 "$(key "$(session_read k2)" samples)"
+	session_end k2
+	kill %1
+	expect_eq "sessions at the end" 0 "$(sessions_in "$CLI")"
+}
+
+# CAP_NET_ADMIN over the namespace: its root may, nobody may not; a
+# container's root (a user namespace of its own) may in a network namespace
+# it owns, and not in the host's.
+test_session_permissions() {
+	local got
+	got=$("${NOBODY[@]}" python3 "$SESSION_PY" "" "$SESSION_DIR")
+	[[ "$got" = "open EACCES" || "$got" = "open EPERM" ]] || fail "nobody: expected open EACCES or EPERM, got '$got'"
+	got=$("${NOBODY[@]}" unshare --user --map-root-user python3 "$SESSION_PY" "" "$SESSION_DIR")
+	[[ "$got" = "open EACCES" || "$got" = "open EPERM" ]] ||
+		fail "a container's root in the host's namespace: expected open EACCES or EPERM, got '$got'"
+	# The network namespace made after the user namespace's map, as
+	# container runtimes do: /proc/net is then owned by the container's root.
+	session_start c "" @again "${NOBODY[@]}" unshare --user --map-root-user unshare --net
+	wait_until 30 grep -q again "$SESSION_DIR/c/status" ||
+		fail "a container's root in its own namespace: $(cat "$SESSION_DIR/c/status")"
+	expect_eq "a container's root in its own namespace" "write OK again EBUSY " \
+		"$(tr '\n' ' ' <"$SESSION_DIR/c/status")"
+	session_end c
+	expect_eq "sessions in the host namespace" 0 "$(sessions_in "")"
+}
+
+# rmmod while sessions are open: it does not wait for them; it ends them,
+# their reads fail with EIO, and a new load starts with none.
+test_session_unload_ends() {
+	client_bg $SRV4 -t 3600 >/dev/null
+	session_ok u "$CLI" "group=raddr"
+	session_ok u2 "" ""
+	wait_until 60 sh -c "[ \"\$(ip netns exec $CLI awk '\$1 == \"samples\" { print \$2 }' /proc/net/tcprtt)\" -gt 10 ]"
+	rmmod tcprtt || fail "rmmod with sessions open failed"
+	expect_eq "a session's read after rmmod" "read EIO" "$(session_read u)"
+	expect_eq "the other session's read after rmmod" "read EIO" "$(session_read u2)"
+	session_end u
+	session_end u2
+	tcprtt_load_module
+	expect_eq "sessions after a new load" 0 "$(sessions_in "$CLI")"
+	kill %1
+}
+
+# Sessions come and go under bulk traffic through the socket backlog, in
+# tracepoint mode (on 7.x its probe runs preemptible): each close frees what
+# the probe may have been reading.  On the debug kernels this is where a
+# missing grace period or RCU read side shows.
+test_session_churn() {
+	local end=$((SECONDS + ${TCPRTT_CHURN_SECONDS:-20})) n=0 cpu1=$(($(nproc) > 1 ? 1 : 0))
+	tcprtt_unload_module
+	insmod "$TCPRTT_KO" attach=tracepoint
+	client_bg $SRV4 -t 3600 -s 65536 >/dev/null
+	ip netns exec "$CLI" taskset -c $cpu1 "$TCPRTT_LOAD" client $SRV6 $PORT -t 3600 -s 65536 >/dev/null &
+	session_ok keep "$SRV" "group=raddr"
+	while [ $SECONDS -lt $end ]; do
+		ip netns exec "$SRV" python3 - <<-'PY'
+		import os
+		fds = []
+		for spec in (b"group=raddr unit=ms", b"lport=5201", b"family=6 group=laddr"):
+		    fd = os.open("/proc/net/tcprtt_session", os.O_RDWR)
+		    os.write(fd, spec)
+		    fds.append(fd)
+		for fd in fds:
+		    os.pread(fd, 65536, 0)
+		    os.close(fd)
+		PY
+		n=$((n + 3))
+	done
+	log "$n sessions opened and closed; the kept one counted $(key "$(session_read keep)" samples)"
+	expect_ge "samples of the kept session" 100 "$(key "$(session_read keep)" samples)"
+	session_end keep
+	kill %1 %2
+	wait || true
+	expect_eq "sessions at the end" 0 "$(sessions_in "$SRV")"
+	rmmod tcprtt
+	tcprtt_load_module
+}
+
+ktap_main
