@@ -18,7 +18,8 @@
 # reads of /proc/net/tcprtt with the module in kprobe mode.
 #
 # CONFIG: nomod, kprobe, tracepoint, filter (lport= a port nothing uses),
-# group (group=raddr) or bpftrace.  Round R runs them all, starting with the
+# group (group=raddr), session (tracepoint, and one session whose filter
+# matches every hit) or bpftrace.  Round R runs them all, starting with the
 # (R mod count)th, so that no configuration always follows the same one.
 set -uo pipefail
 
@@ -104,7 +105,7 @@ config_start() {
 	case $1 in
 	nomod) ;;
 	kprobe) insmod "$KO" ;;
-	tracepoint) insmod "$KO" attach=tracepoint ;;
+	tracepoint | session) insmod "$KO" attach=tracepoint ;;
 	filter) insmod "$KO" lport=$NOMATCH_PORT ;;
 	group) insmod "$KO" group=raddr ;;
 	bpftrace) bpftrace_start ;;
@@ -122,14 +123,16 @@ config_stop() {
 
 # measure ROUND CONFIG
 measure() {
-	local result
+	local result session=()
 
 	if ! config_start "$2"; then
 		say "skip $2 cannot set it up"
 		return 1
 	fi
+	# The workload is IPv4: this filter is tested, and matches.
+	[ "$2" != session ] || session=(-S family=4)
 	settle
-	result=$("$BENCH" pingpong -n "$iterations" -p $PORT) || return 1
+	result=$("$BENCH" pingpong -n "$iterations" -p $PORT "${session[@]}") || return 1
 	say "run $1 $2 $result"
 	config_stop "$2" "$1"
 	settle

@@ -25,10 +25,11 @@ CONFIGS = {
     "tracepoint": "tcprtt, attach=tracepoint",
     "filter": "tcprtt, kprobe, lport= matching nothing",
     "group": "tcprtt, kprobe, group=raddr",
+    "session": "tcprtt, tracepoint, one matching session",
     "bpftrace": "bpftrace (eBPF peer)",
 }
 # Configurations whose samples count their own probe hits.
-COUNTS_ITS_HITS = ("kprobe", "tracepoint", "group")
+COUNTS_ITS_HITS = ("kprobe", "tracepoint", "group", "session")
 
 
 def parse(paths):
@@ -103,7 +104,7 @@ class Bench:
                 if c == "filter" and samples:
                     self.problems.append(f"round {r}: the filter that should "
                                          f"match nothing counted {samples}")
-                if c in ("tracepoint", "group") and kprobe and kprobe[2] \
+                if c in ("tracepoint", "group", "session") and kprobe and kprobe[2] \
                         and samples != kprobe[2]:
                     self.problems.append(f"round {r}: {c} counted {samples} "
                                          f"hits, kprobe {kprobe[2]}")
@@ -210,6 +211,7 @@ class Bench:
         k, t = self.median_extra("kprobe"), self.median_extra("tracepoint")
         f, g = self.median_extra("filter"), self.median_extra("group")
         b = self.median_extra("bpftrace")
+        s = self.median_extra("session")
 
         def target(name, needs, check, detail):
             why = next((self.missing(c) for c in needs if self.missing(c)),
@@ -236,6 +238,10 @@ class Bench:
                lambda: g <= 2 * k,
                lambda: f"group=raddr {g:.1f} per hit against the default's "
                        f"{k:.1f} (target ≤ 2 ×, {2 * k:.1f})")
+        target("session_at_most_40_more", ("session", "tracepoint"),
+               lambda: s - t <= 40,
+               lambda: f"tracepoint with a matching session {s:.1f} per hit, "
+                       f"{s - t:.1f} more than without (target ≤ 40)")
         return out
 
 

@@ -78,6 +78,11 @@ if grep -qx group <<<"$params"; then
 else
 	echo "skip group this tcprtt.ko has no group= parameter" >>"$meta"
 fi
+if grep -q tcprtt_session tcprtt.ko; then
+	configs+=(session)
+else
+	echo "skip session this tcprtt.ko has no sessions" >>"$meta"
+fi
 if command -v bpftrace >/dev/null; then
 	configs+=(bpftrace)
 else

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #define DEFAULT_SAMPLES "/proc/net/tcprtt"
+#define SESSION_FILE "/proc/net/tcprtt_session"
 
 static void die(const char *what)
 {
@@ -29,13 +30,14 @@ static void die(const char *what)
 static void bad_usage(void)
 {
 	fprintf(stderr,
-		"usage: tcprtt_bench pingpong [-n ITERATIONS] [-w WARMUP] [-p PORT] [-s FILE]\n"
+		"usage: tcprtt_bench pingpong [-n ITERATIONS] [-w WARMUP] [-p PORT] [-s FILE] [-S SPEC]\n"
 		"       tcprtt_bench read [-n READS] FILE\n"
 		"  pingpong  ITERATIONS (default 30000) timed 1-byte write/read pairs over\n"
 		"            127.0.0.1:PORT (default 5202), after WARMUP untimed ones\n"
 		"            (default 1000); prints the sum of FILE's \"samples N\" lines\n"
 		"            gained during the timed part (default " DEFAULT_SAMPLES
-		", \"-\" if absent)\n"
+		", \"-\" if absent); -S: with a session of SPEC open\n"
+		"            (" SESSION_FILE "), which must count what FILE does\n"
 		"  read      READS (default 1000) timed open/read-to-end/close of FILE\n"
 		"Output: one line of names and values; ns is the whole timed part.\n");
 	exit(2);
@@ -77,6 +79,34 @@ static long long read_samples(const char *file)
 			sum += n;
 	fclose(f);
 	return sum;
+}
+
+/* The "samples N" of a session's read. */
+static long long session_samples(int fd)
+{
+	char buf[8192], *line;
+	ssize_t got;
+
+	got = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (got < 0)
+		die("read " SESSION_FILE);
+	buf[got] = '\0';
+	line = strstr(buf, "\nsamples ");
+	if (!line)
+		die("no samples in the session's read");
+	return strtoll(line + strlen("\nsamples "), NULL, 10);
+}
+
+/* A session of SPEC: counting from here on, until the process exits. */
+static int session_open(const char *spec)
+{
+	int fd = open(SESSION_FILE, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die(SESSION_FILE);
+	if (write(fd, spec, strlen(spec)) != (ssize_t)strlen(spec))
+		die("write " SESSION_FILE);
+	return fd;
 }
 
 /* A connected pair over loopback: *wr is the client end, *rd the server's. */
@@ -128,10 +158,11 @@ static int pingpong(int argc, char **argv)
 {
 	const char *file = DEFAULT_SAMPLES;
 	long n = 30000, warmup = 1000, port = 5202;
-	long long before, after, start, end;
-	int opt, wr, rd;
+	long long before, after, start, end, s_before = 0, s_after = 0;
+	int opt, wr, rd, session = -1;
+	const char *spec = NULL;
 
-	while ((opt = getopt(argc, argv, "n:w:p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:p:s:S:")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = parse_num(optarg, 1);
@@ -147,6 +178,9 @@ static int pingpong(int argc, char **argv)
 		case 's':
 			file = optarg;
 			break;
+		case 'S':
+			spec = optarg;
+			break;
 		default:
 			bad_usage();
 		}
@@ -154,14 +188,27 @@ static int pingpong(int argc, char **argv)
 	if (optind != argc)
 		bad_usage();
 
+	if (spec)
+		session = session_open(spec);
 	connect_pair(port, &wr, &rd);
 	pingpong_loop(wr, rd, warmup);
 
 	before = read_samples(file);
+	if (session >= 0)
+		s_before = session_samples(session);
 	start = now_ns();
 	pingpong_loop(wr, rd, n);
 	end = now_ns();
 	after = read_samples(file);
+	if (session >= 0) {
+		s_after = session_samples(session);
+		if (s_after - s_before != after - before) {
+			fprintf(stderr, "the session counted %lld hits, %s %lld\n",
+				s_after - s_before, file, after - before);
+			return 1;
+		}
+		close(session);
+	}
 
 	printf("iterations %ld ns %lld samples ", n, end - start);
 	if (before < 0 || after < 0)

@@ -28,6 +28,7 @@ TESTS="
 	load_fail_probe_missing
 	load_fail_tracepoint_missing
 	load_fail_oom
+	session_fail_oom
 "
 
 setup() {
@@ -467,6 +468,15 @@ fault_netns() {
 	fault_failed=$((fault_failed + refused + created))
 }
 
+# fault_injection_or_skip: the debug kernels' fail-nth, or a SKIP.
+fault_injection_or_skip() {
+	[ -e /proc/thread-self/fail-nth ] && [ -d $FAULT_DIR/failslab ] &&
+		[ -d $FAULT_DIR/fail_page_alloc ] && return 0
+	log "SKIP: $(uname -r) has no fail-nth with failslab and fail_page_alloc" \
+		"(CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC, FAULT_INJECTION_DEBUG_FS): make debug-test has them"
+	return $KSFT_SKIP
+}
+
 # Out of memory, one allocation at a time (fail-nth): each allocation of
 # tcprtt's init in insmod (without and with per-address tables), then of
 # its pernet init in a new namespace (group none and raddr).  Debian's
@@ -474,12 +484,7 @@ fault_netns() {
 # it.  alloc_percpu() is not among the sites: failslab and fail_page_alloc
 # do not reach the per-CPU allocator unless it must map a new chunk.
 test_load_fail_oom() {
-	[ -e /proc/thread-self/fail-nth ] && [ -d $FAULT_DIR/failslab ] &&
-		[ -d $FAULT_DIR/fail_page_alloc ] || {
-		log "SKIP: $(uname -r) has no fail-nth with failslab and fail_page_alloc" \
-			"(CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC, FAULT_INJECTION_DEBUG_FS): make debug-test has them"
-		return $KSFT_SKIP
-	}
+	fault_injection_or_skip || return
 	[ -x "$FAULT" ] || fail "$FAULT not built (make -C tests)"
 	[ -w $TRACING/kprobe_events ] || fail "no $TRACING/kprobe_events"
 	fault_failed=0
@@ -497,6 +502,37 @@ test_load_fail_oom() {
 	expect_no_leak "after the failed namespaces"
 	log "allocation sites failed: $fault_failed in $((SECONDS - fault_t0)) s"
 	tcprtt_load_module
+}
+
+# Each allocation of a session's spec write fails in turn: the write fails
+# with ENOMEM and leaves no session, or, where the kernel copes without the
+# memory, succeeds with one; never half of it, never a leak.
+test_session_fail_oom() {
+	local spec n out sessions sites=0
+
+	fault_injection_or_skip || return
+	[ -x "$FAULT" ] || fail "$FAULT not built (make -C tests)"
+	tcprtt_load_module
+	fault_setup
+	trap 'fault_restore; stop_jobs' EXIT
+	for spec in "lport=5201" "group=raddr unit=ms"; do
+		for n in $(seq 1 100); do
+			out=$(ip netns exec "$CLI" "$FAULT" session "$n" "$spec") || true
+			sessions=$(awk '$1 == "sessions" { print $2 }' <<<"$out")
+			case "$(head -n 1 <<<"$out")" in
+			"result OK injected 0"*)
+				expect_eq "'$spec' with no fault: sessions" 1 "$sessions"
+				break ;;
+			"result OK injected 1") expect_eq "'$spec', fault $n tolerated: sessions" 1 "$sessions" ;;
+			"result ENOMEM injected 1") expect_eq "'$spec', fault $n: sessions" 0 "$sessions" ;;
+			*) fail "'$spec', fault $n: $(head -n 1 <<<"$out")" ;;
+			esac
+			sites=$((sites + 1))
+		done
+	done
+	fault_restore
+	expect_eq "sessions at the end" 0 "$(summary "$CLI" sessions)"
+	log "allocation sites of two session writes failed in turn: $sites"
 }
 
 ktap_main

@@ -13,13 +13,15 @@ source "$(dirname "$0")/lib.sh"
 TESTS="
 	session_counts_own_filter session_unit_group_private
 	session_bad_spec session_limit session_kill9_frees
-	session_permissions session_unload_ends session_churn
+	session_permissions session_memcg_charged session_unload_ends
+	session_churn
 "
 
 PARAMS=/sys/module/tcprtt/parameters
 SESSION_FILE=/proc/net/tcprtt_session
 OTHER_PORT=5202
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+CGROUP=/sys/fs/cgroup/tcprtt-sessions-$$
 
 setup() {
 	setup_two_hosts
@@ -33,6 +35,7 @@ setup() {
 
 cleanup() {
 	rm -rf "${SESSION_DIR:-}"
+	rmdir "$CGROUP/opener" "$CGROUP" 2>/dev/null
 	cleanup_two_hosts
 }
 
@@ -246,6 +249,36 @@ test_session_permissions() {
 		"$(tr '\n' ' ' <"$SESSION_DIR/c/status")"
 	session_end c
 	expect_eq "sessions in the host namespace" 0 "$(sessions_in "")"
+}
+
+# percpu_charged: per-CPU bytes charged to the opener's cgroup.
+percpu_charged() {
+	awk '$1 == "percpu" { print $2 }' "$CGROUP/opener/memory.stat"
+}
+
+# A session's memory, its per-address tables the most of it, is charged to
+# the cgroup of the process that opened it, and given back when it ends.
+test_session_memcg_charged() {
+	local cpus tables before
+	grep -qw memory /sys/fs/cgroup/cgroup.controllers ||
+		{ log "SKIP: no memory controller"; return $KSFT_SKIP; }
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "$CGROUP/opener"
+	echo +memory >"$CGROUP/cgroup.subtree_control"
+	cpus=$(($(cut -d- -f2 /sys/devices/system/cpu/possible) + 1))
+	# 129 tables of 27 rows and a sum (u64 each) per possible CPU.
+	tables=$((129 * 28 * 8 * cpus))
+	before=$(percpu_charged)
+	# Into the cgroup before ip netns exec, which remounts /sys.
+	session_ok m "" "group=raddr group_max=128" \
+		sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CGROUP/opener" \
+		ip netns exec "$CLI"
+	wait_until 30 sh -c "[ \$(awk '\$1 == \"percpu\" { print \$2 }' $CGROUP/opener/memory.stat) -ge $((before + tables)) ]" ||
+		fail "per-CPU memory charged to the opener: $(percpu_charged), expected at least $((before + tables))"
+	log "per-CPU bytes charged to the opener's cgroup: $before before, $(percpu_charged) with the session ($cpus possible CPUs)"
+	session_end m
+	wait_until 30 sh -c "[ \$(awk '\$1 == \"percpu\" { print \$2 }' $CGROUP/opener/memory.stat) -lt $((before + tables)) ]" ||
+		fail "per-CPU memory still charged after the session ended: $(percpu_charged)"
 }
 
 # rmmod while sessions are open: it does not wait for them; it ends them,

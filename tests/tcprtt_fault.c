@@ -15,16 +15,20 @@
 #include <unistd.h>
 
 #define FAIL_NTH "/proc/thread-self/fail-nth"
+#define SESSION_FILE "/proc/self/net/tcprtt_session"
 
 static void bad_usage(void)
 {
 	fprintf(stderr,
 		"usage: tcprtt_fault insmod N KO [PARAM...]\n"
 		"       tcprtt_fault netns N\n"
-		"  Fail the Nth allocation (N >= 1) of one finit_module() of KO, or of\n"
-		"  one unshare(CLONE_NEWNET); print \"result OK|ERRNO injected 0|1\"\n"
+		"       tcprtt_fault session N SPEC\n"
+		"  Fail the Nth allocation (N >= 1) of one finit_module() of KO, of\n"
+		"  one unshare(CLONE_NEWNET) or of the write of SPEC to an open\n"
+		"  " SESSION_FILE "; print \"result OK|ERRNO injected 0|1\"\n"
 		"  (and \"allocations M\" with 0: the call made M < N allocations),\n"
-		"  then for netns the new namespace's /proc/self/net/tcprtt summary.\n"
+		"  then for netns and session the namespace's /proc/self/net/tcprtt\n"
+		"  summary, the session still open.\n"
 		"  Exit status: 0 the call succeeded, 1 it failed, 2 usage or setup.\n");
 	exit(2);
 }
@@ -114,7 +118,7 @@ static void print_summary(void)
 int main(int argc, char **argv)
 {
 	unsigned int n, left;
-	int fd, ko = -1, ret, err;
+	int fd, ko = -1, session = -1, ret, err;
 	char *args = NULL;
 
 	if (argc < 3)
@@ -127,6 +131,10 @@ int main(int argc, char **argv)
 		if (ko < 0)
 			die(argv[3]);
 		args = params(argv + 4);
+	} else if (!strcmp(argv[1], "session") && argc == 4) {
+		session = open(SESSION_FILE, O_RDWR | O_CLOEXEC);
+		if (session < 0)
+			die(SESSION_FILE);
 	} else if (strcmp(argv[1], "netns") || argc != 3) {
 		bad_usage();
 	}
@@ -138,6 +146,8 @@ int main(int argc, char **argv)
 	set_nth(fd, n);
 	if (ko >= 0)
 		ret = syscall(SYS_finit_module, ko, args, 0);
+	else if (session >= 0)
+		ret = write(session, argv[3], strlen(argv[3])) < 0 ? -1 : 0;
 	else
 		ret = unshare(CLONE_NEWNET);
 	err = errno;
