@@ -182,6 +182,7 @@ struct tcprtt_session {
 struct tcprtt_session_set {
 	struct rcu_head rcu;
 	unsigned int nr;
+	bool grouped;			/* a session has per-address tables */
 	struct tcprtt_session *session[];
 };
 
@@ -191,23 +192,6 @@ struct tcprtt_session_net {
 	unsigned int nr;		/* under the sessions' lock */
 	struct net *net;
 };
-
-/* The probe's part, after the namespace's own table: every match counts. */
-static inline void tcprtt_sessions_count(const struct tcprtt_session_set *set,
-					 const struct sock *sk, u32 rtt_us)
-{
-	unsigned int i;
-
-	for (i = 0; i < set->nr; i++) {
-		const struct tcprtt_session *s = set->session[i];
-
-		if (!tcprtt_scope_match(&s->scope, sk))
-			continue;
-		tcprtt_hist_add(s->counts, rtt_us, s->unit_ms);
-		if (s->groups)
-			tcprtt_groups_add(s->groups, sk, rtt_us, s->unit_ms);
-	}
-}
 
 int tcprtt_session_net_init(struct tcprtt_session_net *sn, struct net *net);
 void tcprtt_session_net_exit(struct tcprtt_session_net *sn);

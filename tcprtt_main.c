@@ -308,6 +308,95 @@ module_param_cb(group_max, &tcprtt_group_max_ops, NULL, 0644);
 MODULE_PARM_DESC(group_max, "Addresses with a table of their own, 1-128 (default 64); the rest go to \"other\"");
 
 /*
+ * The namespace's own table, and its per-address tables when group is set.
+ * Its call of tcprtt_groups_add() is its last act: a tail call, so that
+ * the common case saves no registers for it.
+ */
+static __always_inline void tcprtt_count_net(struct tcprtt_net *tn,
+					     struct tcprtt_counts __percpu *counts,
+					     const struct sock *sk)
+{
+	const struct tcprtt_scope *scope;
+	struct tcprtt_groups *groups;
+	bool unit_ms;
+	u32 rtt_us;
+
+	/* NULL unless a filter or grouping is set: the common case. */
+	scope = rcu_dereference_sched(tcprtt_scope);
+	if (scope && !tcprtt_scope_match(scope, sk))
+		return;
+	/* The kernel keeps srtt_us scaled by 8. */
+	rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
+	unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
+	tcprtt_test_race_delay();
+	tcprtt_hist_add(counts, rtt_us, unit_ms);
+	if (scope && scope->group != TCPRTT_GROUP_NONE) {
+		groups = rcu_dereference_sched(tn->groups);
+		if (groups)
+			tcprtt_groups_add(groups, sk, rtt_us, unit_ms);
+	}
+}
+
+/*
+ * The per-address tables of a hit that sessions saw: the namespace's
+ * (@scope, when its filter matched) and those of the grouped sessions that
+ * match.  Rare enough to match their filters a second time.
+ */
+static noinline void tcprtt_count_groups(struct tcprtt_net *tn,
+					 const struct sock *sk, u32 rtt_us,
+					 const struct tcprtt_scope *scope,
+					 const struct tcprtt_session_set *sessions)
+{
+	struct tcprtt_groups *groups;
+	unsigned int i;
+
+	if (scope && scope->group != TCPRTT_GROUP_NONE) {
+		groups = rcu_dereference_sched(tn->groups);
+		if (groups)
+			tcprtt_groups_add(groups, sk, rtt_us,
+					  READ_ONCE(tcprtt_hot.unit_ms));
+	}
+	for (i = 0; i < sessions->nr; i++) {
+		const struct tcprtt_session *s = sessions->session[i];
+
+		if (s->groups && tcprtt_scope_match(&s->scope, sk))
+			tcprtt_groups_add(s->groups, sk, rtt_us, s->unit_ms);
+	}
+}
+
+/*
+ * A hit in a namespace with sessions: the namespace's table, then each
+ * session's, with no call until the per-address tables, if any, at the end.
+ */
+static noinline void tcprtt_count_sessions(struct tcprtt_net *tn,
+					   struct tcprtt_counts __percpu *counts,
+					   const struct sock *sk,
+					   const struct tcprtt_session_set *sessions)
+{
+	const struct tcprtt_scope *scope = rcu_dereference_sched(tcprtt_scope);
+	u32 rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
+	unsigned int i;
+	bool unit_ms;
+
+	if (scope && !tcprtt_scope_match(scope, sk)) {
+		scope = NULL;
+	} else {
+		unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
+		tcprtt_test_race_delay();
+		tcprtt_hist_add(counts, rtt_us, unit_ms);
+	}
+	for (i = 0; i < sessions->nr; i++) {
+		const struct tcprtt_session *s = sessions->session[i];
+
+		if (tcprtt_scope_match(&s->scope, sk))
+			tcprtt_hist_add(s->counts, rtt_us, s->unit_ms);
+	}
+	if (unlikely(sessions->grouped ||
+		     (scope && scope->group != TCPRTT_GROUP_NONE)))
+		tcprtt_count_groups(tn, sk, rtt_us, scope, sessions);
+}
+
+/*
  * Both probes call this with preemption disabled, which makes it an RCU
  * read-side critical section (every synchronize_rcu() waits for it): the
  * pernet pre_exit, the unit switch and every free of what it reads rely on
@@ -319,35 +408,19 @@ static __always_inline void tcprtt_count(const struct sock *sk)
 {
 	const struct tcprtt_session_set *sessions;
 	struct tcprtt_counts __percpu *counts;
-	const struct tcprtt_scope *scope;
-	struct tcprtt_groups *groups;
 	struct tcprtt_net *tn;
-	bool unit_ms;
-	u32 rtt_us;
 
 	tn = tcprtt_net_sched(sock_net(sk));
 	/* NULL before our pernet init has run and once the netns is dying. */
 	counts = tn ? READ_ONCE(tn->hist.active) : NULL;
 	if (!counts)
 		return;
-	/* The kernel keeps srtt_us scaled by 8. */
-	rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
-	/* NULL unless a filter or grouping is set: the common case. */
-	scope = rcu_dereference_sched(tcprtt_scope);
-	if (!scope || tcprtt_scope_match(scope, sk)) {
-		unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
-		tcprtt_test_race_delay();
-		tcprtt_hist_add(counts, rtt_us, unit_ms);
-		if (scope && scope->group != TCPRTT_GROUP_NONE) {
-			groups = rcu_dereference_sched(tn->groups);
-			if (groups)
-				tcprtt_groups_add(groups, sk, rtt_us, unit_ms);
-		}
-	}
-	/* Whatever the namespace's own filter: sessions have their own. */
+	/* NULL while the namespace has no session: one load and a branch. */
 	sessions = rcu_dereference_sched(tn->sessions.set);
 	if (unlikely(sessions))
-		tcprtt_sessions_count(sessions, sk, rtt_us);
+		tcprtt_count_sessions(tn, counts, sk, sessions);
+	else
+		tcprtt_count_net(tn, counts, sk);
 }
 
 static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)

@@ -94,11 +94,14 @@ static int tcprtt_session_set_change(struct tcprtt_session_net *sn,
 		if (!next)
 			return -ENOMEM;
 		next->nr = 0;
+		next->grouped = false;
 		for (i = 0; old && i < old->nr; i++)
 			if (old->session[i] != remove)
 				next->session[next->nr++] = old->session[i];
 		if (add)
 			next->session[next->nr++] = add;
+		for (i = 0; i < next->nr; i++)
+			next->grouped |= !!next->session[i]->groups;
 	}
 	rcu_assign_pointer(sn->set, next);
 	WRITE_ONCE(sn->nr, nr);
