@@ -131,20 +131,20 @@ build() {
 
 # Guests, each "CPUS [-a KERNEL_ARGS] [VAR=VALUE...] SCRIPT...", "i" for
 # one CPU on instruction-counted time (vm.sh -i).  By default the module's
-# own tests, the fixed-delay rows, the printer against the module, both
-# attach modes, and the load failures of hardening.sh: about 4 minutes a
-# kernel here.  --full runs every guest of tests/run.sh instead (about 20
+# own tests and sessions, the fixed-delay rows, the printer against the
+# module, both attach modes, and the load failures of hardening.sh: about
+# 5 minutes a kernel here.  --full runs every guest of tests/run.sh instead (about 20
 # minutes a kernel: scope.sh alone takes 8).
 GUESTS=(
 	"i rows.sh tools.sh attach.sh"
-	"2 tcprtt.sh"
+	"2 tcprtt.sh sessions.sh"
 	"2 TCPRTT_TESTS=probe_shares_claimed,load_fail_probe_missing,load_fail_tracepoint_missing hardening.sh"
 )
 # arm64: rows, the printer, both attach modes, and the module's own tests
 # (load, format, reset); TCG runs it slower, and its root has no bpftrace.
 ARM64_GUESTS=(
 	"i rows.sh tools.sh attach.sh"
-	"2 tcprtt.sh"
+	"2 tcprtt.sh sessions.sh"
 )
 
 # The debug kernels: KASAN and lockdep make a guest about ten times slower

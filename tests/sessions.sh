@@ -15,9 +15,12 @@ TESTS="
 	session_bad_spec session_limit session_kill9_frees
 	session_permissions session_memcg_charged session_unload_ends
 	session_churn
+	printer_own_traffic printer_leaves_host_alone printer_session_limit
+	printer_bcc_examples
 "
 
 PARAMS=/sys/module/tcprtt/parameters
+TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
 SESSION_FILE=/proc/net/tcprtt_session
 OTHER_PORT=5202
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
@@ -331,6 +334,137 @@ test_session_churn() {
 	expect_eq "sessions at the end" 0 "$(sessions_in "$SRV")"
 	rmmod tcprtt
 	tcprtt_load_module
+}
+
+# printer_start NAME ARGS...: the printer in the client's namespace, in the
+# background, its output in $SESSION_DIR/NAME.out and .err.
+printer_start() {
+	local name=$1
+
+	shift
+	ip netns exec "$CLI" "$TCPRTT" "$@" >"$SESSION_DIR/$name.out" 2>"$SESSION_DIR/$name.err" &
+	echo $! >"$SESSION_DIR/$name.pid"
+}
+
+# printer_stop NAME: Ctrl-C, and its exit status must be 0.
+printer_stop() {
+	local pid
+
+	pid=$(cat "$SESSION_DIR/$1.pid")
+	kill -INT "$pid"
+	wait "$pid" || fail "printer $1 exited with $? after Ctrl-C: $(cat "$SESSION_DIR/$1.err")"
+}
+
+# json_samples NAME: the summary's samples of the printer's last JSON report.
+json_samples() {
+	tail -n 1 "$SESSION_DIR/$1.out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["summary"]["samples"])'
+}
+
+sessions_are() {
+	[ "$(sessions_in "$CLI")" = "$1" ]
+}
+
+# Two printers with different port filters at once: each counts its own
+# connections only, from its start to Ctrl-C, as bcc's tcprtt does.
+test_printer_own_traffic() {
+	printer_start a -P $PORT -j
+	printer_start b -P $OTHER_PORT -j
+	wait_until 60 sessions_are 2 || fail "sessions of the two printers: $(sessions_in "$CLI")"
+	PORT=$OTHER_PORT client $SRV4 -n 50 >/dev/null
+	printer_stop a
+	printer_stop b
+	expect_eq "-P $PORT samples, traffic to $OTHER_PORT only" 0 "$(json_samples a)"
+	expect_ge "-P $OTHER_PORT samples, traffic to $OTHER_PORT only" 50 "$(json_samples b)"
+	printer_start a -P $PORT -j
+	printer_start b -P $OTHER_PORT -j
+	wait_until 60 sessions_are 2
+	client $SRV4 -n 50 >/dev/null
+	printer_stop a
+	printer_stop b
+	expect_ge "-P $PORT samples, traffic to $PORT only" 50 "$(json_samples a)"
+	expect_eq "-P $OTHER_PORT samples, traffic to $PORT only" 0 "$(json_samples b)"
+	wait_until 60 sessions_are 0 || fail "sessions after the printers: $(sessions_in "$CLI")"
+}
+
+# prom_count FILE: the exporter's tcprtt_rtt_seconds_count.
+prom_count() {
+	awk '$1 == "tcprtt_rtt_seconds_count" { print $2 }' "$1" 2>/dev/null
+}
+
+# While `tcprtt -P 443 -m -B` runs and `tcprtt -p 443 -m -i 10` is killed
+# with SIGKILL, the namespace's table and an exporter reading it go on as
+# before: same parameters, same unit, no filter, never reset.
+test_printer_leaves_host_alone() {
+	local params prom=$SESSION_DIR/tcprtt.prom last=0 last_prom=-1 now i
+	params=$(params_now)
+	client_bg $SRV4 -t 3600 >/dev/null
+	printer_start exporter --prometheus -i 1 -O "$prom"
+	wait_until 60 test -s "$prom" || fail "no exporter output: $(cat "$SESSION_DIR/exporter.err")"
+	printer_start scoped -P 443 -m -B -i 1
+	printer_start killed -p 443 -m -i 10
+	wait_until 60 sessions_are 2 || fail "sessions of the two printers: $(sessions_in "$CLI")"
+	kill -9 "$(cat "$SESSION_DIR/killed.pid")"
+	# Five of the exporter's reports, each checked as it comes.
+	for i in 1 2 3 4 5; do
+		wait_until 60 sh -c "[ \"\$(awk '\$1 == \"tcprtt_rtt_seconds_count\" { print \$2 }' $prom)\" != $last_prom ]" ||
+			fail "the exporter wrote no new report"
+		now=$(prom_count "$prom")
+		expect_ge "exporter count, report $i" "$last_prom" "$now"
+		last_prom=$now
+		expect_eq "parameters, report $i" "$params" "$(params_now)"
+		expect_eq "unit, report $i" us "$(summary "$CLI" unit)"
+		hist "$CLI" | grep -q '^filter\|^group' && fail "report $i: the namespace's table is scoped"
+		now=$(summary "$CLI" samples)
+		expect_ge "samples, report $i" "$last" "$now"
+		last=$now
+	done
+	wait_until 60 sessions_are 1 || fail "sessions after kill -9: $(sessions_in "$CLI"), expected 1"
+	printer_stop scoped
+	printer_stop exporter
+	grep -q 'unit="ms"\|filter' "$prom" && fail "the exporter's output took the session's scope"
+	expect_eq "parameters at the end" "$params" "$(params_now)"
+	expect_ge "samples counted meanwhile" 10 "$last"
+	wait_until 60 sessions_are 0
+}
+
+# The namespace full of sessions: the printer says so and exits 1.
+test_printer_session_limit() {
+	local i err
+	for i in 1 2 3 4 5 6 7 8; do
+		session_ok "f$i" "$CLI" ""
+	done
+	ip netns exec "$CLI" "$TCPRTT" -P $PORT -d 1 >/dev/null 2>"$SESSION_DIR/limit.err" &&
+		fail "the printer ran with no session to be had"
+	err=$(cat "$SESSION_DIR/limit.err")
+	log "printer: $err"
+	grep -q "8" <<<"$err" && grep -qi "session" <<<"$err" ||
+		fail "the printer's message does not say the namespace has its 8 sessions: $err"
+	for i in 1 2 3 4 5 6 7 8; do
+		session_end "f$i"
+	done
+}
+
+# bcc's documented examples, in the client's namespace.
+test_printer_bcc_examples() {
+	local out
+	printer_start mt -m -T
+	printer_start v4 -4
+	printer_start ap -A $SRV4 -P $PORT
+	wait_until 60 sessions_are 3
+	client $SRV4 -n 30 >/dev/null
+	printer_stop mt
+	printer_stop v4
+	printer_stop ap
+	out=$(cat "$SESSION_DIR/mt.out")
+	grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}' <<<"$out" || fail "tcprtt -m -T: no time: $out"
+	grep -q "ms *: count" <<<"$out" || fail "tcprtt -m -T: no ms rows: $out"
+	for out in v4 ap; do
+		[ "$(awk '$2 == "->"' "$SESSION_DIR/$out.out" | wc -l)" -ge 27 ] ||
+			fail "no table from tcprtt $out: $(cat "$SESSION_DIR/$out.out" "$SESSION_DIR/$out.err")"
+	done
+	out=$(ip netns exec "$CLI" "$TCPRTT" -i 1 -d 3 -e) || fail "tcprtt -i 1 -d 3 -e failed"
+	expect_ge "reports of tcprtt -i 1 -d 3 -e" 2 "$(grep -c "count *distribution" <<<"$out")"
+	expect_eq "sessions at the end" 0 "$(sessions_in "$CLI")"
 }
 
 ktap_main
