@@ -16,7 +16,7 @@ struct tcprtt_stats {
 	bool empty;		/* no samples: nothing below is meaningful */
 	double average;		/* sum_us / samples, in the histogram's unit */
 	unsigned int min_row, max_row;	/* lowest and highest non-empty row */
-	double p50, p90, p99;	/* interpolated inside their rows */
+	double p50, p90, p99;	/* as printed: tcprtt_round_estimate() */
 };
 
 /* What a report says besides the histogram. */
@@ -31,10 +31,17 @@ unsigned int tcprtt_bar_len(__u64 count, __u64 max);
 
 /*
  * The estimated value below which @pct percent of the samples lie, found by
- * linear interpolation inside the row that holds that rank.  @h must not
- * be empty.
+ * linear interpolation inside the row that holds that rank; in rows 0 and
+ * 1, which hold one value each, that value.  @h must not be empty.
  */
 double tcprtt_percentile(const struct tcprtt_hist *h, double pct);
+
+/*
+ * An estimate as printed: a whole number of the unit, like the rtts the
+ * module counts, with at most three significant digits, because a log2
+ * row only places a value within a factor of two.
+ */
+double tcprtt_round_estimate(double v);
 
 void tcprtt_stats(const struct tcprtt_hist *h, struct tcprtt_stats *st);
 

@@ -166,11 +166,39 @@ TEST(percentile_rows)
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0,
 				       0, 1ULL, 1, 3ULL, 10, 6ULL, -1);
 
-	EXPECT_DBL(tcprtt_percentile(&h, 5), 0.5);
-	EXPECT_DBL(tcprtt_percentile(&h, 10), 1);
-	EXPECT_DBL(tcprtt_percentile(&h, 40), 2);
+	/* Rows 0 and 1 hold exactly 0 and 1: nothing to interpolate. */
+	EXPECT_DBL(tcprtt_percentile(&h, 5), 0);
+	EXPECT_DBL(tcprtt_percentile(&h, 10), 0);
+	EXPECT_DBL(tcprtt_percentile(&h, 11), 1);
+	EXPECT_DBL(tcprtt_percentile(&h, 40), 1);
 	EXPECT_DBL(tcprtt_percentile(&h, 50), 512 + 512 / 6.0);
 	EXPECT_DBL(tcprtt_percentile(&h, 90), 512 + 512 * 5 / 6.0);
+}
+
+TEST(percentile_exact_rows)
+{
+	/* 100 samples of 1 us once printed p99 1.990 us */
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 100, 1, 100ULL, -1);
+	struct tcprtt_stats st;
+
+	tcprtt_stats(&h, &st);
+	EXPECT_DBL(st.p50, 1);
+	EXPECT_DBL(st.p99, 1);
+	h = hist_of(TCPRTT_UNIT_US, 0, 0, 7ULL, -1);
+	tcprtt_stats(&h, &st);
+	EXPECT_DBL(st.p99, 0);
+}
+
+TEST(round_estimate)
+{
+	EXPECT_DBL(tcprtt_round_estimate(0), 0);
+	EXPECT_DBL(tcprtt_round_estimate(2.49), 2);
+	EXPECT_DBL(tcprtt_round_estimate(2.5), 3);
+	EXPECT_DBL(tcprtt_round_estimate(999.4), 999);
+	EXPECT_DBL(tcprtt_round_estimate(999.5), 1000);
+	EXPECT_DBL(tcprtt_round_estimate(11161.6), 11200);
+	EXPECT_DBL(tcprtt_round_estimate(15861.76), 15900);
+	EXPECT_DBL(tcprtt_round_estimate(67108864), 67100000);
 }
 
 TEST(stats)
@@ -623,6 +651,8 @@ TEST(json_empty)
 #undef CALL
 	EXPECT_HAS(s, "\"interval_s\":null", "cumulative");
 	EXPECT_HAS(s, "\"average\":null,\"min_row\":null", "no average");
+	EXPECT_HAS(s, "{\"low\":33554432,\"high\":null,\"count\":0}]",
+		   "the last row is open-ended");
 	EXPECT_TRUE(!strstr(s, "nan") && !strstr(s, "inf"))
 		TH_LOG("no NaN: %s", s);
 	EXPECT_TRUE(s[strlen(s) - 1] == '\n' && !strchr(s, '\n')[1])
