@@ -409,6 +409,24 @@ TEST_F(proc_file, future)
 	free(more);
 }
 
+/* sessions, the count of private sessions, is read when it is there. */
+TEST_F(proc_file, sessions)
+{
+	struct tcprtt_parse_error err;
+	struct tcprtt_snapshot snap;
+	char *more;
+
+	EXPECT_EQ(0, tcprtt_parse(self->text, strlen(self->text), &snap, &err));
+	EXPECT_FALSE(snap.has_sessions) TH_LOG("an older module's file");
+	ASSERT_LT(0, asprintf(&more, "%smissed 0\nsessions 3\n", self->text));
+	EXPECT_EQ(0, tcprtt_parse(more, strlen(more), &snap, &err))
+		TH_LOG("line %u: %s", err.line, err.msg);
+	EXPECT_TRUE(snap.has_sessions);
+	EXPECT_U64(snap.sessions, 3);
+	EXPECT_TRUE(same_hist(&self->h, &snap.total)) TH_LOG("same totals");
+	free(more);
+}
+
 /*
  * Readers are tolerant: the header of modules before 0.2 (one space less
  * before ':'), any run of spaces in header and summary lines, and words a
@@ -542,6 +560,11 @@ FIXTURE_VARIANT_ADD(bad_file, nul) {
 
 FIXTURE_VARIANT_ADD(bad_file, lone_cr) {
 	.from = "unit us", .to = "unit\rus", .line = 31, .msg = "key value",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, sessions) {
+	.from = "sum_us 12\n", .to = "sum_us 12\nsessions 1x\n", .line = 34,
+	.msg = "bad sessions '1x'",
 };
 
 /* Replaces the first variant->from in self->text with variant->to. */
