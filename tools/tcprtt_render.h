@@ -24,6 +24,8 @@ struct tcprtt_report_meta {
 	const char *timestamp;	/* RFC 3339, UTC */
 	double interval_s;	/* length of the interval; < 0: cumulative */
 	bool reset_seen;	/* counters went backwards during the interval */
+	bool has_sessions;	/* the module gave the count of sessions */
+	__u64 sessions;
 };
 
 /* floor(count * TCPRTT_BAR_WIDTH / max), exact for any u64 counts. */
@@ -67,8 +69,21 @@ void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h);
 void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
 			const struct tcprtt_report_meta *meta);
 
+/* Its parts: "timestamp" and "interval_s"; the histogram's own fields. */
+void tcprtt_render_json_head(FILE *f, const struct tcprtt_report_meta *meta);
+void tcprtt_render_json_fields(FILE *f, const struct tcprtt_hist *h,
+			       const struct tcprtt_report_meta *meta);
+
 /* One histogram metric, tcprtt_rtt_seconds, in the text exposition format. */
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h);
+
+/*
+ * Its parts: the HELP and TYPE lines, once; then the samples of each
+ * histogram, @labels ('netns="4026531840"', or "") on each.
+ */
+void tcprtt_render_prometheus_head(FILE *f);
+void tcprtt_render_prometheus_series(FILE *f, const struct tcprtt_hist *h,
+				     const char *labels);
 
 /* Writes @v in decimal. */
 void tcprtt_put_u128(FILE *f, __uint128_t v);

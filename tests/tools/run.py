@@ -93,8 +93,7 @@ BAD_USAGE = [
     ["-p", "70000", "-i", "1"], ["-P", "x", "-i", "1"],
     ["-a", "1.2.3", "-i", "1"], ["-A", "::g", "-i", "1"],
     ["-p", "80", "-p", "81", "-i", "1"], ["-p", "80"], ["-B"],
-    ["-P", "80", "-i", "1", "-f", "x"], ["--all-netns", "-i", "1"],
-    ["--all-netns", "-f", "x"], ["--all-netns", "-j"],
+    ["-P", "80", "-i", "1", "-f", "x"], ["--all-netns", "-f", "x"],
 ]
 
 
@@ -817,28 +816,111 @@ def t_scope_errors(tool, tmp):
           "stderr %r" % err)
 
 
-def t_all_netns(tool, tmp):
-    root = fake_root(tmp, "root-netns", proc=False)
+NETNS_A = fmt.rows_from({3: 5, 7: 2})
+NETNS_B = fmt.rows_from({12: 9})
+
+
+def netns_root(tmp, name, fifo=False):
+    """A fake root whose /proc/net/tcprtt_netns lists three namespaces,
+    one idle; a process 4242 "echo-server" lives in the second.  Returns
+    the root, the second's inode and the file (a Feeder with fifo)."""
+    root = fake_root(tmp, name, proc=False)
     os.makedirs(os.path.join(root, "proc/4242/ns"))
     ns = os.path.join(root, "proc/4242/ns/net")
     with open(ns, "w"):
         pass
     with open(os.path.join(root, "proc/4242/comm"), "w") as f:
         f.write("echo-server\n")
-    ino = os.stat(ns).st_ino
-    a = fmt.rows_from({3: 5, 7: 2})
-    b = fmt.rows_from({12: 9})
-    text = ("netns 4026531840\n" + fmt.proc(a, "us", 100) + "\n" +
+    path = os.path.join(root, "proc/net/tcprtt_netns")
+    if fifo:
+        return root, os.stat(ns).st_ino, Feeder(path)
+    with open(path, "w") as f:
+        f.write(netns_text(os.stat(ns).st_ino))
+    return root, os.stat(ns).st_ino, path
+
+
+def netns_text(ino, a=NETNS_A, b=NETNS_B, extra=""):
+    return ("netns 4026531840\n" + fmt.proc(a, "us", 100) + "\n" +
             "netns %d\n" % ino + fmt.proc(b, "us", 27000) + "\n" +
-            "netns 4026532999\n" + fmt.proc([0] * fmt.ROWS, "us", 0) + "\n")
-    d = os.path.join(root, "proc/net")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "tcprtt_netns"), "w") as f:
-        f.write(text)
+            "netns 4026532999\n" + fmt.proc([0] * fmt.ROWS, "us", 0) +
+            "\n" + extra)
+
+
+def netns_table(ino):
+    return ("netns 4026531840\n" + fmt.table(NETNS_A) + "\n" +
+            "netns %d pid 4242 comm echo-server\n" % ino +
+            fmt.table(NETNS_B))
+
+
+def t_all_netns(tool, tmp):
+    root, ino, _ = netns_root(tmp, "root-netns")
     got = run_ok(tool, ["--all-netns"], env={"TCPRTT_ROOT": root})
-    want = ("netns 4026531840\n" + fmt.table(a) + "\n" +
-            "netns %d pid 4242 comm echo-server\n" % ino + fmt.table(b))
-    expect_text(got, want, "--all-netns (the idle namespace left out)")
+    expect_text(got, netns_table(ino), "--all-netns (the idle namespace "
+                "left out)")
+
+
+def t_all_netns_formats(tool, tmp):
+    """--all-netns goes through the one output path: -j, --prometheus,
+    -O and -T apply to it as to the single table."""
+    root, ino, _ = netns_root(tmp, "root-netns-formats")
+    env = {"TCPRTT_ROOT": root}
+    obj = json.loads(run_ok(tool, ["--all-netns", "-j"], env=env))
+    check(TIMESTAMP.match(obj["timestamp"]), "timestamp")
+    expect_eq(obj["interval_s"], None, "interval_s")
+    nss = obj["namespaces"]
+    expect_eq([(n["netns"], n["pid"], n["comm"]) for n in nss],
+              [(4026531840, None, None), (ino, 4242, "echo-server")],
+              "namespaces, the idle one left out")
+    check_json(dict(nss[0], timestamp=obj["timestamp"], interval_s=None),
+               NETNS_A, "us", 100)
+    check_json(dict(nss[1], timestamp=obj["timestamp"], interval_s=None),
+               NETNS_B, "us", 27000)
+
+    text = run_ok(tool, ["--all-netns", "--prometheus"], env=env)
+    parse = prometheus_parser()
+    families = list(parse(text))
+    expect_eq([(f.name, f.type) for f in families],
+              [("tcprtt_rtt_seconds", "histogram")], "one metric family")
+    counts = {s.labels["netns"]: s.value for s in families[0].samples
+              if s.name == "tcprtt_rtt_seconds_count"}
+    expect_eq(counts, {"4026531840": 7, str(ino): 9}, "_count by netns")
+    check('tcprtt_rtt_seconds_bucket{netns="%d",le="+Inf"} 9\n' % ino in
+          text, "the +Inf bucket of netns %d:\n%s" % (ino, text[-600:]))
+
+    out = os.path.join(tmp, "netns-table.txt")
+    expect_eq(run_ok(tool, ["--all-netns", "-O", out], env=env), "",
+              "stdout with -O")
+    expect_text(read(out), netns_table(ino), "-O file")
+    got = run_ok(tool, ["--all-netns", "-T"], env=env)
+    check(re.match(r"\d\d:\d\d:\d\d\n", got), "-T: a time first: %r"
+          % got[:40])
+    expect_text(got[9:], netns_table(ino), "-T: then the tables")
+
+
+def t_all_netns_intervals(tool, tmp):
+    """-i, -c on every namespace: each one's delta; one that appears
+    during the interval counts whole."""
+    root, ino, fifo = netns_root(tmp, "root-netns-i", fifo=True)
+    proc = start(tool, ["--all-netns", "-i", "0.01", "-c", "2", "-j"],
+                 env={"TCPRTT_ROOT": root})
+    later_a = [x + (3 if i == 3 else 0) for i, x in enumerate(NETNS_A)]
+    new = fmt.proc(fmt.rows_from({20: 4}), "us", 4 << 19)
+    fifo.feed(netns_text(ino), proc)
+    fifo.feed(netns_text(ino, a=later_a), proc)
+    fifo.feed(netns_text(ino, a=later_a, extra="netns 4026533000\n" + new),
+              proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    objs = [json.loads(line) for line in out.splitlines()]
+    expect_eq(len(objs), 2, "reports of -c 2")
+    for obj in objs:
+        check(obj["interval_s"] > 0, "interval_s %r" % obj["interval_s"])
+    expect_eq([(n["netns"], n["summary"]["samples"])
+               for n in objs[0]["namespaces"]], [(4026531840, 3)],
+              "first interval: only the namespace that counted")
+    expect_eq([(n["netns"], n["summary"]["samples"], n["reset"])
+               for n in objs[1]["namespaces"]], [(4026533000, 4, False)],
+              "second interval: the new namespace, whole")
 
 
 # ---------------------------------------------------- docs, build, fuzz
@@ -1014,6 +1096,10 @@ def main():
         r.add("%s: -A without the parameter" % label, t_scope_errors, tool,
               tmp)
         r.add("%s: --all-netns" % label, t_all_netns, tool, tmp)
+        r.add("%s: --all-netns -j, --prometheus, -O, -T" % label,
+              t_all_netns_formats, tool, tmp)
+        r.add("%s: --all-netns -i -c" % label, t_all_netns_intervals, tool,
+              tmp)
 
     r.add("man page", t_man, os.path.abspath(args.tool))
     r.add("make install", t_install, args.make)

@@ -666,7 +666,7 @@ TEST(prometheus)
 TEST(json_empty)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0, -1);
-	struct tcprtt_report_meta meta = { "T", -1, false };
+	struct tcprtt_report_meta meta = { .timestamp = "T", .interval_s = -1 };
 	char *s;
 
 #define CALL(m) tcprtt_render_json(m, &h, &meta)
