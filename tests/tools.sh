@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The printer (tools/tcprtt) against the live module: interval deltas add up
-# to the change in /proc and land in the row of the netem delay; -c and -T; -m switches
-# the module to millisecond rows and back; -r resets.
+# to the change in /proc and land in the row of the netem delay; -c and -T; -m counts
+# in milliseconds without ever writing the module's parameters; -r resets.
 source "$(dirname "$0")/lib.sh"
 
 TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
@@ -66,18 +66,26 @@ test_interval_count() {
 	expect_eq "timestamps of -T" 3 "$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}$' "$out")"
 }
 
+# Every parameter of the module, one "name=value" a line.
+params() {
+	grep -H . /sys/module/tcprtt/parameters/* | sort
+}
+
 test_milliseconds() {
-	local out=/tmp/tcprtt-m-$$ row
+	local out=/tmp/tcprtt-m-$$ row before
 
 	set_delay 24ms
+	before=$(params)
 	# No -c: it runs until Ctrl-C, however fast the guest's clock goes.
 	ip netns exec "$CLI" "$TCPRTT" -m -i 1 >"$out" &
 	wait_until 600 grep -q '^latency' "$out" || fail "no first report"
-	expect_eq "unit while -m runs" ms "$(cat /sys/module/tcprtt/parameters/unit)"
+	# -m counts in a session of its own: the printer never writes the
+	# module's parameters, which belong to the always-on table.
+	expect_eq "parameters while -m runs" "$before" "$(params)"
 	client $SRV4 -n 20 >/dev/null
 	kill -INT %1
 	wait %1 || fail "tcprtt -m did not exit 0 on SIGINT"
-	expect_eq "unit after -m" us "$(cat /sys/module/tcprtt/parameters/unit)"
+	expect_eq "parameters after -m" "$before" "$(params)"
 	grep -q '^        ms               : count    distribution$' "$out" ||
 		fail "no ms header in the -m report"
 	# 24 ms is row 16 -> 32 in milliseconds.

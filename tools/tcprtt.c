@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tcprtt_module.h"
 #include "tcprtt_netns.h"
@@ -29,6 +30,7 @@
 /* Lock-free, so safe to store from a signal handler. */
 static atomic_int stop_signal;
 static sigset_t unblocked;	/* the mask to wait with */
+static int session_fd = -1;	/* the private session read, if any */
 
 static void on_signal(int sig)
 {
@@ -82,7 +84,10 @@ static double ts_diff(const struct timespec *a, const struct timespec *b)
 	return (a->tv_sec - b->tv_sec) + (a->tv_nsec - b->tv_nsec) / 1e9;
 }
 
-/* Waits until @until on CLOCK_MONOTONIC; true if a signal cut it short. */
+/*
+ * Waits until @until on CLOCK_MONOTONIC, or for a signal if @until is
+ * NULL; true if a signal cut it short.
+ */
 static bool wait_until(const struct timespec *until)
 {
 	struct timespec now, left;
@@ -90,6 +95,10 @@ static bool wait_until(const struct timespec *until)
 	for (;;) {
 		if (stop_signal)
 			return true;
+		if (!until) {
+			ppoll(NULL, 0, NULL, &unblocked);
+			continue;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (ts_cmp(&now, until) >= 0)
 			return false;
@@ -137,6 +146,8 @@ static void reading_free(struct reading *rd)
 /* Returns 0, or -1 after saying why. */
 static int take_reading(struct reading *rd)
 {
+	int ret;
+
 	if (env.all_netns)
 		return netns_read(&rd->tables, &rd->nr);
 	rd->tables = calloc(1, sizeof(*rd->tables));
@@ -145,7 +156,11 @@ static int take_reading(struct reading *rd)
 		return -1;
 	}
 	rd->nr = 1;
-	if (read_snapshot(&rd->tables[0].snap)) {
+	if (session_fd >= 0)
+		ret = session_read(session_fd, &rd->tables[0].snap);
+	else
+		ret = read_snapshot(&rd->tables[0].snap);
+	if (ret) {
 		reading_free(rd);
 		return -1;
 	}
@@ -233,20 +248,25 @@ static int run_once(void)
 /*
  * Every interval: read, print the difference from the previous read.
  * With -d the last interval ends at the deadline; a signal ends the
- * current one early, and that partial interval is still reported.
+ * current one early, and that partial interval is still reported.  A
+ * session counts from its start, so its first report is all it counted;
+ * without -i or -d, that one report waits for a signal.
  */
 static int run_intervals(void)
 {
-	struct reading prev, now;
+	struct reading prev = { 0 }, now;
 	struct timespec start, next, end, *stop_at;
-	const struct timespec *step;
+	const struct timespec *step = NULL;
 	unsigned long long reports = 0;
 	struct timespec mark, t;
 	bool interrupted;
 	int ret = 1;
 
-	step = ts_set(&env.interval) ? &env.interval : &env.duration;
-	if (take_reading(&prev))
+	if (ts_set(&env.interval))
+		step = &env.interval;
+	else if (ts_set(&env.duration))
+		step = &env.duration;
+	if (session_fd < 0 && take_reading(&prev))
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	mark = start;
@@ -256,10 +276,12 @@ static int run_intervals(void)
 	next = start;
 
 	for (;;) {
-		ts_add(&next, step);
-		if (stop_at && ts_cmp(&next, stop_at) > 0)
-			next = *stop_at;
-		interrupted = wait_until(&next);
+		if (step) {
+			ts_add(&next, step);
+			if (stop_at && ts_cmp(&next, stop_at) > 0)
+				next = *stop_at;
+		}
+		interrupted = wait_until(step ? &next : NULL);
 		if (take_reading(&now))
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t);
@@ -299,21 +321,18 @@ int main(int argc, char **argv)
 		if (!ts_set(&env.interval) && !ts_set(&env.duration))
 			return 0;
 	}
-	if (!ts_set(&env.interval) && !ts_set(&env.duration))
+	if (!env.session && !ts_set(&env.interval) && !ts_set(&env.duration))
 		return run_once();
 
 	setup_signals();
-	if (env.milliseconds && set_unit_ms())
-		return 1;
-	if (set_scope()) {
-		restore_scope();
-		restore_unit();
-		return 1;
+	if (env.session) {
+		session_fd = session_open();
+		if (session_fd < 0)
+			return 1;
 	}
 	ret = run_intervals();
-	if (restore_scope())
-		ret = 1;
-	if (restore_unit())
-		ret = 1;
+	/* The session ends with its descriptor, also on a crash or kill. */
+	if (session_fd >= 0)
+		close(session_fd);
 	return ret;
 }

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcprtt_module.c - the printer's access to the module: the paths of its
- * files, reading them, the reset, and the scope parameters.
+ * files, reading them, the reset, and the private sessions.
+ *
+ * The printer never writes the module's parameters: they configure the
+ * always-on table, which belongs to the administrator.  The scoping
+ * options open a session instead, which the kernel ends when its
+ * descriptor is closed, so there is nothing to put back on exit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,39 +20,33 @@
 #include "tcprtt_module.h"
 #include "tcprtt_options.h"
 
-#define PARAM_DIR	"/sys/module/tcprtt/parameters"
 #define DEBUGFS_DIR	"/sys/kernel/debug"
 #define DEBUGFS_RESET	DEBUGFS_DIR "/tcprtt/reset"
 #define DEBUGFS_MAGIC	0x64626720
+/* Every namespace's table, in the initial namespace's /proc/net only. */
 #define NETNS_FILE	"/proc/net/tcprtt_netns"
+/* A private session per open descriptor, in each namespace. */
+#define SESSION_FILE	"/proc/net/tcprtt_session"
+/* What the module allows a namespace; its EUSERS means that many. */
+#define MAX_SESSIONS	8
 
-#define SCOPE_OPTS "-p -P -a -A -4 -6 -b -B"
+#define OLD_MODULE_HINT \
+	"load a newer one, or run tcprtt without them for the always-on table"
+#define SESSION_CAP_HINT \
+	"which needs CAP_NET_ADMIN in this network namespace (run as root)"
+#define MIXED_FAMILY_HINT \
+	"an IPv4 address with an IPv6 one, or -4 with an IPv6 address, match nothing"
 
-static const char *const knob_names[NR_KNOBS] = {
-	[KNOB_LPORT] = "lport",
-	[KNOB_RPORT] = "rport",
-	[KNOB_FAMILY] = "family",
-	[KNOB_LADDR] = "laddr",
-	[KNOB_RADDR] = "raddr",
-	[KNOB_GROUP] = "group",
-};
-
-/* What each knob is written to before another value: nothing filtered. */
-static const char *const knob_neutral[NR_KNOBS] = {
-	[KNOB_LPORT] = "0",
-	[KNOB_RPORT] = "0",
-	[KNOB_FAMILY] = "any",
-	[KNOB_LADDR] = "\n",
-	[KNOB_RADDR] = "\n",
-	[KNOB_GROUP] = "none",
+static const char *const scope_names[NR_SCOPE_KEYS] = {
+	[SCOPE_LPORT] = "lport",
+	[SCOPE_RPORT] = "rport",
+	[SCOPE_LADDR] = "laddr",
+	[SCOPE_RADDR] = "raddr",
+	[SCOPE_FAMILY] = "family",
+	[SCOPE_GROUP] = "group",
 };
 
 struct paths paths;
-
-static bool unit_changed;	/* -m switched the module to ms */
-/* The values the knobs had before the printer set them, to restore. */
-static char knob_old[NR_KNOBS][128];
-static bool knob_changed[NR_KNOBS];
 
 void init_paths(void)
 {
@@ -56,14 +55,13 @@ void init_paths(void)
 	if (!root)
 		root = "";
 	snprintf(paths.proc, sizeof(paths.proc), "%s%s", root, PROC_FILE);
-	snprintf(paths.unit, sizeof(paths.unit), "%s%s", root,
-		 PARAM_DIR "/unit");
 	snprintf(paths.debugfs_dir, sizeof(paths.debugfs_dir), "%s%s", root,
 		 DEBUGFS_DIR);
 	snprintf(paths.debugfs_reset, sizeof(paths.debugfs_reset), "%s%s",
 		 root, DEBUGFS_RESET);
 	snprintf(paths.netns, sizeof(paths.netns), "%s%s", root, NETNS_FILE);
-	snprintf(paths.params, sizeof(paths.params), "%s%s", root, PARAM_DIR);
+	snprintf(paths.session, sizeof(paths.session), "%s%s", root,
+		 SESSION_FILE);
 	snprintf(paths.proc_root, sizeof(paths.proc_root), "%s/proc", root);
 }
 
@@ -73,66 +71,86 @@ bool module_loaded(void)
 }
 
 /*
- * Reads all of @path into a fresh buffer.  Returns 0, or -1 with errno set
- * (EFBIG for a file larger than the parser accepts).
+ * Reads @fd to its end into a fresh buffer.  A session's text starts anew
+ * at each read from offset 0, so @positional reads it with pread() at
+ * growing offsets; FIFOs, which -f may name, only take read().  Returns 0,
+ * or -1 with errno set (EFBIG for more than the parser accepts).
  */
-int read_all(const char *path, char **bufp, size_t *lenp)
+static int read_fd(int fd, bool positional, char **bufp, size_t *lenp)
 {
 	size_t len = 0, size = 8192;
 	char *buf = malloc(size), *bigger;
-	int fd, saved;
+	int saved;
 	ssize_t n;
 
 	if (!buf)
 		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto err_open;
 	for (;;) {
 		if (len == size) {
 			if (size > TCPRTT_MAX_INPUT) {
 				errno = EFBIG;
-				goto err_read;
+				goto err;
 			}
 			size *= 2;
 			bigger = realloc(buf, size);
 			if (!bigger)
-				goto err_read;
+				goto err;
 			buf = bigger;
 		}
-		n = read(fd, buf + len, size - len);
+		if (positional)
+			n = pread(fd, buf + len, size - len, len);
+		else
+			n = read(fd, buf + len, size - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			goto err_read;
+			goto err;
 		if (!n)
 			break;
 		len += n;
 	}
-	close(fd);
 	*bufp = buf;
 	*lenp = len;
 	return 0;
-
-err_read:
-	saved = errno;
-	close(fd);
-	errno = saved;
-err_open:
+err:
 	saved = errno;
 	free(buf);
 	errno = saved;
 	return -1;
 }
 
-/* Reads and parses the input; on failure prints why and returns -1. */
+int read_all(const char *path, char **bufp, size_t *lenp)
+{
+	int fd, ret, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = read_fd(fd, false, bufp, lenp);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static int parse_text(const char *what, char *buf, size_t len,
+		      struct tcprtt_snapshot *snap)
+{
+	struct tcprtt_parse_error perr;
+	int ret;
+
+	ret = tcprtt_parse(buf, len, snap, &perr);
+	free(buf);
+	if (ret)
+		error("%s: line %u: %s", what, perr.line, perr.msg);
+	return ret;
+}
+
 int read_snapshot(struct tcprtt_snapshot *snap)
 {
 	const char *path = env.input ? env.input : paths.proc;
-	struct tcprtt_parse_error perr;
 	size_t len;
 	char *buf;
-	int ret;
 
 	if (read_all(path, &buf, &len)) {
 		if (!env.input && errno == ENOENT)
@@ -146,23 +164,119 @@ int read_snapshot(struct tcprtt_snapshot *snap)
 			error("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	ret = tcprtt_parse(buf, len, snap, &perr);
-	free(buf);
-	if (ret)
-		error("%s: line %u: %s", path, perr.line, perr.msg);
-	return ret;
+	return parse_text(path, buf, len, snap);
 }
 
-/*
- * Writes @s to an existing file (a sysfs, debugfs or proc knob); @flags
- * may add O_TRUNC, which the kernel's files ignore and test files need.
- */
-static int write_knob_flags(const char *path, const char *s, int flags)
+/* "lport=443 raddr=192.0.2.1 unit=ms\n": what the session is to count. */
+static int session_spec(char *spec, size_t size)
+{
+	size_t len = 0;
+	int k, n;
+
+	for (k = 0; k < NR_SCOPE_KEYS; k++) {
+		if (!env.scope[k])
+			continue;
+		n = snprintf(spec + len, size - len, "%s=%s ", scope_names[k],
+			     env.scope[k]);
+		if (n < 0 || (size_t)n >= size - len)
+			return -1;
+		len += n;
+	}
+	/* Explicit, so the session's unit never depends on the module's. */
+	n = snprintf(spec + len, size - len, "unit=%s\n",
+		     env.milliseconds ? "ms" : "us");
+	return n < 0 || (size_t)n >= size - len ? -1 : 0;
+}
+
+int session_open(void)
+{
+	char spec[SESSION_SPEC_MAX + 1];
+	ssize_t n;
+	size_t len;
+	int fd, err;
+
+	/* The options were checked: only a bug can make it too long. */
+	if (session_spec(spec, sizeof(spec))) {
+		error("the session's spec is longer than %d bytes",
+		      SESSION_SPEC_MAX);
+		return -1;
+	}
+	fd = open(paths.session, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		if (err == ENOENT && !module_loaded())
+			error(LOAD_HINT);
+		else if (err == ENOENT)
+			error("%s missing: this tcprtt module has no sessions, which %s need; %s",
+			      paths.session, SCOPE_OPTS, OLD_MODULE_HINT);
+		else if (err == EACCES || err == EPERM)
+			error("%s: permission denied: %s open a session, %s",
+			      paths.session, SCOPE_OPTS, SESSION_CAP_HINT);
+		else
+			error("%s: %s", paths.session, strerror(err));
+		return -1;
+	}
+	len = strlen(spec);
+	/* The spec goes in one write(), as the module takes it. */
+	n = write(fd, spec, len);
+	if (n == (ssize_t)len)
+		return fd;
+	err = n < 0 ? errno : EIO;
+	close(fd);
+	spec[len - 1] = '\0';
+	switch (err) {
+	case EINVAL:
+		error("the module refused the session '%s' as invalid (%s)",
+		      spec, MIXED_FAMILY_HINT);
+		break;
+	case EUSERS:
+		error("cannot open a session: %s (%d), %s; tcprtt with no %s option %s",
+		      "this network namespace already has the most sessions it allows",
+		      MAX_SESSIONS, "held by other tcprtt runs", SCOPE_OPTS,
+		      "reads the always-on table without one");
+		break;
+	case EBUSY:
+		error("%s: the session was configured twice (a bug in tcprtt)",
+		      paths.session);
+		break;
+	case ENOMEM:
+		error("cannot open a session: the kernel is out of memory");
+		break;
+	default:
+		error("cannot open the session '%s': %s: %s", spec,
+		      paths.session, n < 0 ? strerror(err) : "short write");
+	}
+	return -1;
+}
+
+int session_read(int fd, struct tcprtt_snapshot *snap)
+{
+	size_t len;
+	char *buf;
+
+	if (read_fd(fd, true, &buf, &len)) {
+		if (errno == EIO)
+			error("the tcprtt module was unloaded: the session ended");
+		else if (errno == ENODATA)
+			error("%s: read before the session was configured (a bug in tcprtt)",
+			      paths.session);
+		else if (errno == EFBIG)
+			error("%s: larger than %u bytes", paths.session,
+			      TCPRTT_MAX_INPUT);
+		else
+			error("%s: %s", paths.session, strerror(errno));
+		return -1;
+	}
+	return parse_text(paths.session, buf, len, snap);
+}
+
+/* Writes @s to an existing file: the debugfs or /proc reset. */
+static int write_file(const char *path, const char *s)
 {
 	ssize_t len = strlen(s), n;
 	int fd, saved;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	do {
@@ -177,11 +291,6 @@ static int write_knob_flags(const char *path, const char *s, int flags)
 	if (n >= 0)
 		errno = EIO;
 	return -1;
-}
-
-static int write_knob(const char *path, const char *s)
-{
-	return write_knob_flags(path, s, 0);
 }
 
 const char *why(int err)
@@ -206,7 +315,7 @@ int do_reset(void)
 		error(LOAD_HINT);
 		return -1;
 	}
-	if (!write_knob(paths.debugfs_reset, "1"))
+	if (!write_file(paths.debugfs_reset, "1"))
 		return 0;
 	err = errno;
 	if (err == ENOENT &&
@@ -218,7 +327,7 @@ int do_reset(void)
 			 paths.debugfs_reset, why(err),
 			 err == EPERM ? " (kernel lockdown?)" : "");
 
-	if (!write_knob(paths.proc, "1"))
+	if (!write_file(paths.proc, "1"))
 		return 0;
 	err = errno;
 	error("cannot reset the counters: %s; %s: %s%s", debugfs_why,
@@ -228,163 +337,3 @@ int do_reset(void)
 	      "");
 	return -1;
 }
-
-/* Reads a short sysfs value, without its newline. */
-static int read_knob(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd, saved;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-int set_unit_ms(void)
-{
-	char unit[16];
-
-	if (read_knob(paths.unit, unit, sizeof(unit))) {
-		if (errno == ENOENT && !module_loaded())
-			error(LOAD_HINT);
-		else if (errno == ENOENT)
-			error("%s missing: this tcprtt module has no unit parameter",
-			      paths.unit);
-		else
-			error("%s: %s", paths.unit, why(errno));
-		return -1;
-	}
-	if (!strcmp(unit, "ms"))
-		return 0;
-	if (write_knob(paths.unit, "ms")) {
-		error("cannot set the unit to ms: %s: %s%s", paths.unit,
-		      why(errno), errno == EACCES || errno == EPERM ?
-		      " (run as root)" : "");
-		return -1;
-	}
-	unit_changed = true;
-	return 0;
-}
-
-int restore_unit(void)
-{
-	if (!unit_changed)
-		return 0;
-	unit_changed = false;
-	if (write_knob(paths.unit, "us")) {
-		/* An unloaded module has no unit to restore. */
-		if (errno == ENOENT && !module_loaded())
-			return 0;
-		error("could not set the unit back to us: %s: %s", paths.unit,
-		      why(errno));
-		return -1;
-	}
-	return 0;
-}
-
-static void knob_path(enum knob k, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%s", paths.params, knob_names[k]);
-}
-
-/*
- * The module refuses some combinations (an IPv4 and an IPv6 address), so
- * every knob about to change is first set to its neutral value, then to
- * its new one: no write meets a half-changed filter.
- */
-static int write_knobs(const char *const *values, bool *done)
-{
-	char path[600];
-	int k;
-
-	for (k = 0; k < NR_KNOBS; k++) {
-		if (!values[k])
-			continue;
-		knob_path(k, path, sizeof(path));
-		if (write_knob_flags(path, knob_neutral[k], O_TRUNC))
-			goto err;
-	}
-	for (k = 0; k < NR_KNOBS; k++) {
-		if (!values[k])
-			continue;
-		knob_path(k, path, sizeof(path));
-		if (done)
-			done[k] = true;
-		if (*values[k] && write_knob_flags(path, values[k], O_TRUNC))
-			goto err;
-	}
-	return 0;
-err:
-	if (errno == ENOENT && !module_loaded())
-		error(LOAD_HINT);
-	else if (errno == ENOENT)
-		error("%s missing: this tcprtt module has no %s parameter", path,
-		      knob_names[k]);
-	else
-		error("cannot set %s to '%s': %s: %s%s", knob_names[k],
-		      values[k] ? values[k] : knob_neutral[k], path, why(errno),
-		      errno == EACCES || errno == EPERM ? " (run as root)" :
-		      errno == EINVAL ? " (IPv4 and IPv6 mixed?)" :
-		      "");
-	return -1;
-}
-
-/* -p -P -a -A -4 -6 -b -B: remember the old values, then set the new. */
-int set_scope(void)
-{
-	char path[600];
-	int k;
-
-	for (k = 0; k < NR_KNOBS; k++) {
-		if (!env.knob[k])
-			continue;
-		knob_path(k, path, sizeof(path));
-		if (read_knob(path, knob_old[k], sizeof(knob_old[k]))) {
-			if (errno == ENOENT && !module_loaded())
-				error(LOAD_HINT);
-			else if (errno == ENOENT)
-				error("%s missing: this tcprtt module has no %s parameter",
-				      path, knob_names[k]);
-			else
-				error("%s: %s", path, why(errno));
-			return -1;
-		}
-	}
-	if (geteuid() && !getenv("TCPRTT_ROOT")) {
-		error("%s set the module's parameters: run as root",
-		      SCOPE_OPTS);
-		return -1;
-	}
-	return write_knobs(env.knob, knob_changed);
-}
-
-int restore_scope(void)
-{
-	const char *values[NR_KNOBS] = { NULL };
-	bool any = false;
-	int k;
-
-	for (k = 0; k < NR_KNOBS; k++) {
-		if (!knob_changed[k])
-			continue;
-		values[k] = knob_old[k];
-		knob_changed[k] = false;
-		any = true;
-	}
-	if (!any)
-		return 0;
-	/* An unloaded module has nothing to restore. */
-	if (!module_loaded())
-		return 0;
-	return write_knobs(values, NULL);
-}
-

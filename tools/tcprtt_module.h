@@ -15,11 +15,10 @@
 /* The files the tool touches; TCPRTT_ROOT prefixes them for tests. */
 struct paths {
 	char proc[512];
-	char unit[512];
 	char debugfs_dir[512];
 	char debugfs_reset[512];
 	char netns[512];
-	char params[512];
+	char session[512];
 	char proc_root[512];
 };
 
@@ -43,10 +42,16 @@ int read_snapshot(struct tcprtt_snapshot *snap);
 /* -r; on failure prints why and returns -1. */
 int do_reset(void);
 
-/* -m and the scope options: set the module, and put it back. */
-int set_unit_ms(void);
-int restore_unit(void);
-int set_scope(void);
-int restore_scope(void);
+/* The longest spec line a session takes, its newline included. */
+#define SESSION_SPEC_MAX 255
+
+/*
+ * Opens a private session counting what the scoping options ask, from
+ * now on.  Returns its descriptor, or -1 after saying why.
+ */
+int session_open(void);
+
+/* The session's counts so far; on failure prints why and returns -1. */
+int session_read(int fd, struct tcprtt_snapshot *snap);
 
 #endif /* TCPRTT_MODULE_H */

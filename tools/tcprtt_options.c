@@ -21,8 +21,6 @@ enum {
 	OPT_ALL_NETNS,
 };
 
-#define SCOPE_OPTS "-p -P -a -A -4 -6 -b -B"
-
 struct options env = {
 	.format = FMT_TABLE,
 };
@@ -47,15 +45,17 @@ static const char usage_text[] =
 "    tcprtt -i 1 -c 10     # ten reports, each of what 1 second counted\n"
 "    tcprtt -i 1 -d 10 -T  # reports every second for 10 s, with times\n"
 "    tcprtt -d 30 -e       # one report of 30 s with average and percentiles\n"
-"    tcprtt -m -i 5        # millisecond rows (zeroes the counters)\n"
+"    tcprtt -m -T          # from now until Ctrl-C, millisecond rows, timed\n"
+"    tcprtt -4             # IPv4 only, from now until Ctrl-C\n"
+"    tcprtt -A 192.0.2.100 -P 80\n"
+"                          # only connections to 192.0.2.100:80, until Ctrl-C\n"
+"    tcprtt -i 1 -d 10 -e  # every second for 10 s, with percentiles\n"
 "    tcprtt -j -i 1        # one JSON object per second\n"
 "    tcprtt --prometheus -i 15 -O /var/lib/prometheus/node-exporter/tcprtt.prom\n"
 "                          # keep a node_exporter textfile up to date\n"
 "    tcprtt -f saved.txt   # print a saved copy of " PROC_FILE "\n"
 "    tcprtt -r             # zero the counters\n"
-"    tcprtt -i 1 -P 443 -A 2001:db8::2\n"
-"                          # only connections to [2001:db8::2]:443\n"
-"    tcprtt -i 5 -B        # one table per remote address\n"
+"    tcprtt -i 5 -B        # one table per remote address, every 5 s\n"
 "    tcprtt --all-netns    # one table per network namespace\n"
 "    tcprtt --all-netns -j -i 10\n"
 "                          # every namespace's, as JSON every 10 s\n"
@@ -66,9 +66,7 @@ static const char usage_text[] =
 "  -d, --duration=SECONDS   stop after SECONDS; alone, one report of it\n"
 "  -c, --count=COUNT        stop after COUNT reports (needs -i or -d)\n"
 "  -T, --timestamp          print HH:MM:SS before each table\n"
-"  -m, --milliseconds       rows in milliseconds: sets the module's unit\n"
-"                           to ms (zeroing its counters) and back on exit;\n"
-"                           needs -i or -d\n"
+"  -m, --milliseconds       rows in milliseconds (opens a session)\n"
 "  -e, --extended, --extension\n"
 "                           after each table, print samples, average,\n"
 "                           min and max row and interpolated p50/p90/p99\n"
@@ -79,7 +77,8 @@ static const char usage_text[] =
 "  -O, --output=FILE        replace FILE atomically with each report\n"
 "  -f, --file=FILE          read FILE, a saved copy of " PROC_FILE ",\n"
 "                           instead (read again at every interval)\n"
-"  -r, --reset              zero the counters (debugfs, else " PROC_FILE "),\n"
+"  -r, --reset              zero the always-on counters (every namespace's\n"
+"                           by debugfs, else this one's by " PROC_FILE "),\n"
 "                           then exit unless -i or -d is given\n"
 "  -p, --lport=PORT         count only local port PORT\n"
 "  -P, --rport=PORT         count only remote port PORT\n"
@@ -89,9 +88,11 @@ static const char usage_text[] =
 "  -6, --ipv6               count only IPv6 sockets\n"
 "  -b, --byladdr            one table per local address\n"
 "  -B, --byraddr            one table per remote address\n"
-"                           (-p -P -a -A -4 -6 -b -B set the module's\n"
-"                           parameters, as root, and put them back on\n"
-"                           exit; they need -i or -d)\n"
+"                           (-p -P -a -A -4 -6 -b -B -m open a private\n"
+"                           session of the module, which counts from the\n"
+"                           start until Ctrl-C, -d or each -i; it needs\n"
+"                           CAP_NET_ADMIN, and no -f, -r or --all-netns;\n"
+"                           without them, the always-on table)\n"
 "      --all-netns          one histogram per network namespace with\n"
 "                           samples, headed by its inode and a process in\n"
 "                           it; in every format, once or at -i\n"
@@ -221,12 +222,13 @@ static bool valid_addr(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* One value per knob: -4 with -6, or -b with -B, is a usage error. */
-static int set_knob(enum knob k, const char *val, const char *opt)
+/* One value per key: -4 with -6, or -b with -B, is a usage error. */
+static int set_scope(enum scope_key k, const char *val, const char *opt)
 {
-	if (env.knob[k] && strcmp(env.knob[k], val))
+	if (env.scope[k] && strcmp(env.scope[k], val))
 		return usage_error("%s conflicts with an earlier option", opt);
-	env.knob[k] = val;
+	env.scope[k] = val;
+	env.session = true;
 	return 0;
 }
 
@@ -262,6 +264,7 @@ int parse_args(int argc, char **argv)
 			break;
 		case 'm':
 			env.milliseconds = true;
+			env.session = true;
 			break;
 		case 'e':
 		case OPT_EXTENDED:
@@ -305,8 +308,8 @@ int parse_args(int argc, char **argv)
 			if (!valid_port(optarg))
 				return usage_error("invalid port '%s': expected 1 to 65535",
 						   optarg);
-			ret = set_knob(opt == 'p' ? KNOB_LPORT : KNOB_RPORT,
-				       optarg, opt == 'p' ? "-p" : "-P");
+			ret = set_scope(opt == 'p' ? SCOPE_LPORT : SCOPE_RPORT,
+					optarg, opt == 'p' ? "-p" : "-P");
 			if (ret)
 				return ret;
 			break;
@@ -315,22 +318,22 @@ int parse_args(int argc, char **argv)
 			if (!valid_addr(optarg))
 				return usage_error("invalid address '%s': expected IPv4 or IPv6",
 						   optarg);
-			ret = set_knob(opt == 'a' ? KNOB_LADDR : KNOB_RADDR,
-				       optarg, opt == 'a' ? "-a" : "-A");
+			ret = set_scope(opt == 'a' ? SCOPE_LADDR : SCOPE_RADDR,
+					optarg, opt == 'a' ? "-a" : "-A");
 			if (ret)
 				return ret;
 			break;
 		case '4':
 		case '6':
-			ret = set_knob(KNOB_FAMILY, opt == '4' ? "4" : "6",
-				       opt == '4' ? "-4" : "-6");
+			ret = set_scope(SCOPE_FAMILY, opt == '4' ? "4" : "6",
+					opt == '4' ? "-4" : "-6");
 			if (ret)
 				return ret;
 			break;
 		case 'b':
 		case 'B':
-			ret = set_knob(KNOB_GROUP, opt == 'b' ? "laddr" : "raddr",
-				       opt == 'b' ? "-b" : "-B");
+			ret = set_scope(SCOPE_GROUP, opt == 'b' ? "laddr" : "raddr",
+					opt == 'b' ? "-b" : "-B");
 			if (ret)
 				return ret;
 			break;
@@ -360,23 +363,21 @@ int parse_args(int argc, char **argv)
 	interval_mode = ts_set(&env.interval) || ts_set(&env.duration);
 	if (env.count && !interval_mode)
 		return usage_error("-c needs -i or -d");
-	if (env.milliseconds && !interval_mode)
-		return usage_error("-m zeroes the counters, so it needs -i or -d");
-	if (env.milliseconds && env.input)
-		return usage_error("-m cannot change a file's unit: save one taken with unit=ms");
 	if (env.reset && env.input)
 		return usage_error("-r resets the module, not a file given with -f");
-	for (i = 0; i < NR_KNOBS; i++) {
-		if (!env.knob[i])
-			continue;
-		if (env.input)
-			return usage_error("%s set the module, not a file (-f)",
-					   SCOPE_OPTS);
-		if (!interval_mode)
-			return usage_error("%s count from when set: they need -i or -d",
-					   SCOPE_OPTS);
-	}
 	if (env.all_netns && env.input)
 		return usage_error("--all-netns reads the module, not a file (-f)");
+	if (!env.session)
+		return -1;
+	if (env.input)
+		return usage_error("%s count in a session of the module, not in a file (-f)",
+				   SCOPE_OPTS);
+	/* -r would zero the always-on table, which the session does not show. */
+	if (env.reset)
+		return usage_error("-r cannot go with %s: a session is never reset",
+				   SCOPE_OPTS);
+	if (env.all_netns)
+		return usage_error("--all-netns cannot go with %s: %s",
+				   SCOPE_OPTS, "a session counts in one namespace");
 	return -1;
 }

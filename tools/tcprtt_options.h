@@ -18,16 +18,22 @@ enum output_format {
 	FMT_PROMETHEUS,
 };
 
-/* The module's scope parameters the printer can set, in writing order. */
-enum knob {
-	KNOB_LPORT,
-	KNOB_RPORT,
-	KNOB_FAMILY,
-	KNOB_LADDR,
-	KNOB_RADDR,
-	KNOB_GROUP,
-	NR_KNOBS,
+/*
+ * What -p -P -a -A -4 -6 -b -B ask of a private session, in the order of
+ * the session's spec line.
+ */
+enum scope_key {
+	SCOPE_LPORT,
+	SCOPE_RPORT,
+	SCOPE_LADDR,
+	SCOPE_RADDR,
+	SCOPE_FAMILY,
+	SCOPE_GROUP,
+	NR_SCOPE_KEYS,
 };
+
+/* The options that open a private session instead of the always-on table. */
+#define SCOPE_OPTS "-p -P -a -A -4 -6 -b -B -m"
 
 struct options {
 	const char *input;		/* -f; NULL: the live PROC_FILE */
@@ -41,8 +47,9 @@ struct options {
 	enum output_format format;	/* -j, -o, --prometheus */
 	bool format_set;
 	const char *output;		/* -O; NULL: stdout */
-	/* -p -P -a -A -4 -6 -b -B: values for the module's parameters. */
-	const char *knob[NR_KNOBS];
+	/* -p -P -a -A -4 -6 -b -B: the session's values; NULL: any. */
+	const char *scope[NR_SCOPE_KEYS];
+	bool session;			/* any of SCOPE_OPTS */
 	bool all_netns;			/* --all-netns */
 };
 

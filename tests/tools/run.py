@@ -87,13 +87,17 @@ BAD_USAGE = [
     ["-c", "-3"], ["-i", "1", "-c", "99999999999999999999"],
     ["-o", "xml"], ["--format=JSON"], ["-j", "--prometheus"],
     ["-j", "-o", "table"], ["-z"], ["--bogus"], ["extra"],
-    ["-c", "3"], ["-m"], ["-m", "-i", "1", "-f", "x"], ["-r", "-f", "x"],
+    ["-c", "3"], ["-m", "-i", "1", "-f", "x"], ["-r", "-f", "x"],
     ["-O", ""], ["-f", ""],
     ["-b", "-B", "-i", "1"], ["-4", "-6", "-i", "1"], ["-p", "0", "-i", "1"],
     ["-p", "70000", "-i", "1"], ["-P", "x", "-i", "1"],
     ["-a", "1.2.3", "-i", "1"], ["-A", "::g", "-i", "1"],
-    ["-p", "80", "-p", "81", "-i", "1"], ["-p", "80"], ["-B"],
-    ["-P", "80", "-i", "1", "-f", "x"], ["--all-netns", "-f", "x"],
+    ["-p", "80", "-p", "81", "-i", "1"], ["-P", "80", "-i", "1", "-f", "x"],
+    ["-m", "-f", "x"], ["--all-netns", "-f", "x"],
+    # A session is never reset, and -r must not zero the always-on table
+    # on its behalf; sessions count in one namespace.
+    ["-r", "-p", "80"], ["-r", "-m", "-i", "1"], ["--all-netns", "-4"],
+    ["--all-netns", "-B", "-i", "1"], ["--all-netns", "-m"],
 ]
 
 
@@ -693,42 +697,6 @@ def fake_root(tmp, name, unit="us", debugfs=False, proc=True):
     return root
 
 
-def t_milliseconds(tool, tmp):
-    root = fake_root(tmp, "root-ms", proc=False)
-    unit = os.path.join(root, "sys/module/tcprtt/parameters/unit")
-    fifo = Feeder(os.path.join(root, "proc/net/tcprtt"))
-    proc = start(tool, ["-m", "-i", "0.01", "-c", "1"],
-                 env={"TCPRTT_ROOT": root})
-    fifo.feed(fmt.proc(SNAPSHOTS[0], "ms", 1), proc)
-    expect_eq(read(unit), "ms\n", "unit while running")
-    fifo.feed(fmt.proc(SNAPSHOTS[1], "ms", 1), proc)
-    rc, out, err = finish(proc)
-    expect_eq((rc, err), (0, ""), "exit status and stderr")
-    expect_eq(out, fmt.table([b - a for a, b in zip(*SNAPSHOTS[:2])], "ms"),
-              "ms table")
-    expect_eq(read(unit), "us\n", "unit restored on exit")
-
-    # Ctrl-C restores it too; a unit that was ms already stays ms.
-    for before in ("us", "ms"):
-        with open(unit, "w") as f:
-            f.write(before + "\n")
-        proc = start(tool, ["-m", "-i", "60"], env={"TCPRTT_ROOT": root})
-        fifo.feed(fmt.proc(SNAPSHOTS[0], "ms", 1), proc)
-        proc.send_signal(signal.SIGINT)
-        fifo.feed(fmt.proc(SNAPSHOTS[0], "ms", 1), proc)
-        rc, out, err = finish(proc)
-        expect_eq((rc, err), (0, ""), "Ctrl-C with -m")
-        expect_eq(read(unit), before + "\n", "unit after -m from " + before)
-
-
-def t_milliseconds_errors(tool, tmp):
-    root = fake_root(tmp, "root-ms-none", unit=None)
-    rc, out, err = run(tool, ["-m", "-i", "1"], env={"TCPRTT_ROOT": root})
-    expect_eq((rc, out), (1, ""), "exit status and stdout")
-    check("has no unit parameter" in err and err.count("\n") == 1,
-          "stderr %r" % err)
-
-
 def t_reset(tool, tmp):
     root = fake_root(tmp, "root-reset", debugfs=True)
     run_ok(tool, ["-r"], env={"TCPRTT_ROOT": root})
@@ -768,52 +736,6 @@ def t_grouped(tool):
           "Remote Address = 192.0.2.2 (samples 0)" not in got and
           "Remote Address = other (samples 0)\n" in got,
           "-d over a still file: only other, empty:\n" + got[:3000])
-
-
-KNOBS = {"lport": "0", "rport": "0", "laddr": "", "raddr": "",
-         "family": "any", "group": "none"}
-
-
-def scope_root(tmp, name, old=None, proc=False):
-    root = fake_root(tmp, name, proc=proc)
-    params = os.path.join(root, "sys/module/tcprtt/parameters")
-    for knob, value in dict(KNOBS, **(old or {})).items():
-        with open(os.path.join(params, knob), "w") as f:
-            f.write(value + "\n")
-    return root, params
-
-
-def knobs(params):
-    return {k: read(os.path.join(params, k)).rstrip("\n") for k in KNOBS}
-
-
-def t_scope_knobs(tool, tmp):
-    old = {"lport": "22", "laddr": "192.0.2.9"}
-    root, params = scope_root(tmp, "root-scope", old)
-    before = knobs(params)
-    fifo = Feeder(os.path.join(root, "proc/net/tcprtt"))
-    proc = start(tool, ["-P", "5201", "-A", "2001:db8::2", "-6", "-B",
-                        "-i", "0.01", "-c", "1"], env={"TCPRTT_ROOT": root})
-    fifo.feed(read(fixture("grouped.txt")), proc)
-    now = knobs(params)
-    expect_eq(now, dict(before, rport="5201", raddr="2001:db8::2",
-                        family="6", group="raddr"), "parameters while running")
-    fifo.feed(read(fixture("grouped.txt")), proc)
-    rc, out, err = finish(proc)
-    expect_eq((rc, err), (0, ""), "exit status and stderr")
-    check(out.startswith("filter: family=4 rport=5203\nlatency\n"),
-          "the module's filter above the table: %r" % out[:200])
-    expect_eq(knobs(params), before, "parameters restored on exit")
-
-
-def t_scope_errors(tool, tmp):
-    root, params = scope_root(tmp, "root-scope-missing", proc=True)
-    os.unlink(os.path.join(params, "raddr"))
-    rc, out, err = run(tool, ["-A", "192.0.2.2", "-i", "1"],
-                       env={"TCPRTT_ROOT": root})
-    expect_eq((rc, out), (1, ""), "exit status and stdout")
-    check("has no raddr parameter" in err and err.count("\n") == 1,
-          "stderr %r" % err)
 
 
 NETNS_A = fmt.rows_from({3: 5, 7: 2})
@@ -923,6 +845,199 @@ def t_all_netns_intervals(tool, tmp):
               "second interval: the new namespace, whole")
 
 
+# ------------------------------------------- private sessions (a shim)
+
+PARAMS = {"unit": "us", "lport": "0", "rport": "0", "laddr": "",
+          "raddr": "", "family": "any", "group": "none"}
+
+
+def session_root(tmp, name, shim, text=None, fifo=False, **errnos):
+    """A fake root with /proc/net/tcprtt and the module's parameters, and
+    the directory that drives the session shim (see session_shim.c)."""
+    if not shim:
+        raise Skip("no session shim built")
+    root = fake_root(tmp, name)
+    params = os.path.join(root, "sys/module/tcprtt/parameters")
+    for k, v in PARAMS.items():
+        with open(os.path.join(params, k), "w") as f:
+            f.write(v + "\n")
+    d = os.path.join(root, "shim")
+    os.makedirs(d)
+    for k, v in errnos.items():
+        with open(os.path.join(d, k), "w") as f:
+            f.write(" ".join(str(x) for x in v) if isinstance(v, tuple)
+                    else str(v))
+    feeder = None
+    if fifo:
+        feeder = Feeder(os.path.join(d, "text"))
+    elif text is not None:
+        with open(os.path.join(d, "text"), "w") as f:
+            f.write(text)
+    env = {"TCPRTT_ROOT": root, "TCPRTT_SHIM": d,
+           "LD_PRELOAD": os.path.abspath(shim),
+           # The ASan build's runtime need not come first for this shim.
+           "ASAN_OPTIONS": "verify_asan_link_order=0"}
+    return root, d, env, feeder
+
+
+def params_state(root):
+    params = os.path.join(root, "sys/module/tcprtt/parameters")
+    return {k: (read(os.path.join(params, k)),
+                os.stat(os.path.join(params, k)).st_mtime_ns)
+            for k in PARAMS}
+
+
+def shim_file(d, name):
+    path = os.path.join(d, name)
+    return read(path) if os.path.exists(path) else None
+
+
+def t_session_spec(tool, shim, tmp):
+    """Each scoping option becomes one key of the spec, written once to a
+    descriptor opened O_RDWR | O_CLOEXEC; no parameter is written."""
+    cases = [
+        (["-m"], "unit=ms\n"),
+        (["-4"], "family=4 unit=us\n"),
+        (["-A", "192.0.2.100", "-P", "80"],
+         "rport=80 raddr=192.0.2.100 unit=us\n"),
+        (["-p", "443", "-a", "2001:db8::1", "-6", "-b", "-m"],
+         "lport=443 laddr=2001:db8::1 family=6 group=laddr unit=ms\n"),
+        (["--lport=22", "--byraddr"], "lport=22 group=raddr unit=us\n"),
+    ]
+    for n, (opts, spec) in enumerate(cases):
+        root, d, env, _ = session_root(tmp, "root-spec-%d" % n, shim,
+                                       text=read(fixture("grouped.txt")))
+        before = params_state(root)
+        out = run_ok(tool, opts + ["-d", "0.01"], env=env)
+        expect_eq(shim_file(d, "spec"), spec, "spec of %r" % opts)
+        expect_eq(int(shim_file(d, "flags"), 8),
+                  os.O_RDWR | os.O_CLOEXEC, "open flags")
+        log = shim_file(d, "log").split("\n")
+        expect_eq(log[:3], ["open", "write", "read 0"], "calls")
+        check(log.count("write") == 1, "one write: %r" % log)
+        check(log[-2:] == ["close", ""], "closed last: %r" % log[-3:])
+        expect_eq(params_state(root), before, "the module's parameters")
+        # The session's text, from zero: its first report is all of it.
+        check(out.startswith("filter: family=4 rport=5203\nlatency\n"),
+              "the session's filter line: %r" % out[:80])
+
+
+def t_session_ctrl_c(tool, shim, tmp):
+    """bcc's 'tcprtt -m -T': counts until Ctrl-C, then one report."""
+    text = fmt.proc(SNAPSHOTS[1], "ms", 7000, extra="sessions 1\n")
+    root, d, env, _ = session_root(tmp, "root-ctrl-c", shim, text=text)
+    before = params_state(root)
+    proc = start(tool, ["-m", "-T"], env=env)
+    end = time.monotonic() + 10
+    while "write" not in (shim_file(d, "log") or ""):
+        check(proc.poll() is None and time.monotonic() < end,
+              "no session opened")
+        time.sleep(0.005)   # polling the shim's log, with a deadline
+    time.sleep(0.1)
+    check(proc.poll() is None, "waits for Ctrl-C")
+    proc.send_signal(signal.SIGINT)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    check(re.match(r"\d\d:\d\d:\d\d\n", out), "a time first: %r"
+          % out[:40])
+    expect_text(out[9:], fmt.table(SNAPSHOTS[1], "ms"), "the session's table")
+    expect_eq(shim_file(d, "spec"), "unit=ms\n", "spec")
+    expect_eq(params_state(root), before, "the module's parameters")
+    rc, out, err = run(tool, ["-m", "-d", "0.01", "-e", "-j"], env=env)
+    expect_eq(json.loads(out)["sessions"], 1, "JSON sessions")
+
+
+def t_session_intervals(tool, shim, tmp):
+    """-i on a session: the first report is what it counted since its
+    start (no baseline read lost), then differences."""
+    root, d, env, fifo = session_root(tmp, "root-session-i", shim,
+                                      fifo=True)
+    proc = start(tool, ["-P", "443", "-i", "0.01", "-c", "2", "-j"],
+                 env=env)
+    fifo.feed(fmt.proc(SNAPSHOTS[0], "us", SUMS[0]), proc)
+    fifo.feed(fmt.proc(SNAPSHOTS[1], "us", SUMS[1]), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    objs = [json.loads(line) for line in out.splitlines()]
+    expect_eq(len(objs), 2, "reports")
+    check_json(objs[0], SNAPSHOTS[0], "us", SUMS[0], interval=True)
+    rows, s = deltas()[0]
+    check_json(objs[1], rows, "us", s, interval=True)
+    expect_eq([o["reset"] for o in objs], [False, False], "reset")
+    check(objs[0]["interval_s"] > 0, "interval_s from the session's start")
+
+
+UNLOADED = "tcprtt: the tcprtt module was unloaded: the session ended\n"
+
+
+def t_session_unloaded(tool, shim, tmp):
+    """EIO: the module went away.  One line, status 1, and never half a
+    report, also when the error comes in the middle of a read."""
+    root, d, env, fifo = session_root(tmp, "root-unloaded", shim,
+                                      fifo=True)
+    proc = start(tool, ["-B", "-i", "0.01", "-c", "5"], env=env)
+    fifo.feed(fmt.proc(SNAPSHOTS[0], "us", 1), proc)
+    # The first report is out before the second read: then EIO mid-text.
+    end = time.monotonic() + 10
+    while shim_file(d, "log").count("read 0") < 2:
+        check(time.monotonic() < end, "no second read")
+        time.sleep(0.005)   # polling the shim's log, with a deadline
+    with open(os.path.join(d, "read_errno"), "w") as f:
+        f.write("%d 700" % errno.EIO)
+    fifo.feed(fmt.proc(SNAPSHOTS[1], "us", 1), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (1, UNLOADED), "exit status and stderr")
+    expect_eq(out, fmt.table(SNAPSHOTS[0]), "only the whole first report")
+    root, d, env, _ = session_root(tmp, "root-unloaded-0", shim, text="",
+                                   read_errno=(errno.EIO, 0))
+    expect_eq(run(tool, ["-m", "-d", "0.01"], env=env),
+              (1, "", UNLOADED), "EIO at the first read")
+
+
+def t_session_open_errors(tool, shim, tmp):
+    # No shim needed: the fake root has no session file.
+    root = fake_root(tmp, "root-old-module")
+    rc, out, err = run(tool, ["-4"], env={"TCPRTT_ROOT": root})
+    expect_eq((rc, out), (1, ""), "older module: exit status and stdout")
+    check(err.startswith("tcprtt: %s/proc/net/tcprtt_session missing: this "
+                         "tcprtt module has no sessions" % root) and
+          "always-on table" in err and err.count("\n") == 1,
+          "older module: %r" % err)
+    empty = os.path.join(tmp, "root-no-module")
+    os.makedirs(empty)
+    expect_eq(run(tool, ["-P", "80"], env={"TCPRTT_ROOT": empty}),
+              (1, "", LOAD_HINT), "module not loaded")
+    for e in (errno.EACCES, errno.EPERM):
+        root, d, env, _ = session_root(tmp, "root-eperm-%d" % e, shim,
+                                       open_errno=e)
+        rc, out, err = run(tool, ["-A", "192.0.2.100"], env=env)
+        expect_eq((rc, out), (1, ""), "exit status and stdout")
+        check("permission denied" in err and "CAP_NET_ADMIN" in err and
+              err.count("\n") == 1, "errno %d: %r" % (e, err))
+
+
+def t_session_write_errors(tool, shim, tmp):
+    cases = [
+        (errno.EINVAL, ["the module refused the session 'laddr=192.0.2.1 "
+                        "raddr=2001:db8::1 unit=us' as invalid"]),
+        (errno.EUSERS, ["the most sessions it allows (8)",
+                        "held by other tcprtt runs",
+                        "tcprtt with no -p -P -a -A -4 -6 -b -B -m option "
+                        "reads the always-on table without one"]),
+        (errno.EBUSY, ["configured twice"]),
+        (errno.ENOMEM, ["the kernel is out of memory"]),
+    ]
+    for e, words in cases:
+        root, d, env, _ = session_root(tmp, "root-write-%d" % e, shim,
+                                       write_errno=e)
+        rc, out, err = run(tool, ["-a", "192.0.2.1", "-A", "2001:db8::1"],
+                           env=env)
+        expect_eq((rc, out), (1, ""), "errno %d: status and stdout" % e)
+        check(err.startswith("tcprtt: ") and err.count("\n") == 1 and
+              all(w in err for w in words), "errno %d: %r" % (e, err))
+        check("read" not in shim_file(d, "log"), "read after a failed write")
+
+
 # ---------------------------------------------------- docs, build, fuzz
 
 def t_man(tool):
@@ -1014,6 +1129,7 @@ def main():
     ap.add_argument("--tool-san")
     ap.add_argument("--unit", required=True)
     ap.add_argument("--unit-san")
+    ap.add_argument("--session-shim")
     ap.add_argument("--fuzzer")
     ap.add_argument("--clang-build")
     ap.add_argument("--fuzz-seconds", type=int, default=20)
@@ -1082,19 +1198,23 @@ def main():
               t_partial_never_printed, tool, tmp)
         r.add("%s: duration" % label, t_duration, tool, tmp)
         r.add("%s: atomic --output" % label, t_output_atomic, tool, tmp)
-        r.add("%s: -m sets and restores the unit" % label, t_milliseconds,
-              tool, tmp)
-        r.add("%s: -m without a unit parameter" % label,
-              t_milliseconds_errors, tool, tmp)
         r.add("%s: -r through debugfs" % label, t_reset, tool, tmp)
         r.add("%s: -r falls back to /proc" % label, t_reset_fallback, tool,
               tmp)
         r.add("%s: -r errors" % label, t_reset_errors, tool, tmp)
         r.add("%s: per-address tables" % label, t_grouped, tool)
-        r.add("%s: -P -A -6 -B set and restore" % label, t_scope_knobs,
-              tool, tmp)
-        r.add("%s: -A without the parameter" % label, t_scope_errors, tool,
-              tmp)
+        r.add("%s: session: the spec, the parameters untouched" % label,
+              t_session_spec, tool, args.session_shim, tmp)
+        r.add("%s: session: until Ctrl-C (tcprtt -m -T)" % label,
+              t_session_ctrl_c, tool, args.session_shim, tmp)
+        r.add("%s: session: intervals from its start" % label,
+              t_session_intervals, tool, args.session_shim, tmp)
+        r.add("%s: session: unloaded module" % label, t_session_unloaded,
+              tool, args.session_shim, tmp)
+        r.add("%s: session: open errors" % label, t_session_open_errors,
+              tool, args.session_shim, tmp)
+        r.add("%s: session: refused specs" % label, t_session_write_errors,
+              tool, args.session_shim, tmp)
         r.add("%s: --all-netns" % label, t_all_netns, tool, tmp)
         r.add("%s: --all-netns -j, --prometheus, -O, -T" % label,
               t_all_netns_formats, tool, tmp)
