@@ -84,6 +84,40 @@ static double ts_diff(const struct timespec *a, const struct timespec *b)
 	return (a->tv_sec - b->tv_sec) + (a->tv_nsec - b->tv_nsec) / 1e9;
 }
 
+static double ts_seconds(const struct timespec *ts)
+{
+	return ts->tv_sec + ts->tv_nsec / 1e9;
+}
+
+/*
+ * Moves @next to the following tick of @step, skipping any less than half
+ * a step from now: after a stall (SIGSTOP, a slow read) the missed ticks
+ * are not caught up with a burst of near-empty reports.  -d's end is the
+ * last deadline.
+ */
+static void next_tick(struct timespec *next, const struct timespec *step,
+		      const struct timespec *stop_at)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	do
+		ts_add(next, step);
+	while (ts_diff(next, &now) < ts_seconds(step) / 2);
+	if (stop_at && ts_cmp(next, stop_at) > 0)
+		*next = *stop_at;
+}
+
+/* Woken half a step or more after @deadline: the process was stalled. */
+static bool woke_late(const struct timespec *deadline,
+		      const struct timespec *step)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return ts_diff(&now, deadline) >= ts_seconds(step) / 2;
+}
+
 /*
  * Waits until @until on CLOCK_MONOTONIC, or for a signal if @until is
  * NULL; true if a signal cut it short.
@@ -248,9 +282,11 @@ static int run_once(void)
 /*
  * Every interval: read, print the difference from the previous read.
  * With -d the last interval ends at the deadline; a signal ends the
- * current one early, and that partial interval is still reported.  A
- * session counts from its start, so its first report is all it counted;
- * without -i or -d, that one report waits for a signal.
+ * current one early, and that partial interval is still reported.  Ticks
+ * missed while stalled are skipped: the stall joins the next report, and
+ * -c counts only reports made.  A session counts from its start, so
+ * its first report is all it counted; without -i or -d, that one report
+ * waits for a signal.
  */
 static int run_intervals(void)
 {
@@ -276,12 +312,12 @@ static int run_intervals(void)
 	next = start;
 
 	for (;;) {
-		if (step) {
-			ts_add(&next, step);
-			if (stop_at && ts_cmp(&next, stop_at) > 0)
-				next = *stop_at;
-		}
+		if (step)
+			next_tick(&next, step, stop_at);
 		interrupted = wait_until(step ? &next : NULL);
+		if (!interrupted && step && woke_late(&next, step) &&
+		    !(stop_at && ts_cmp(&next, stop_at) >= 0))
+			continue;
 		if (take_reading(&now))
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t);

@@ -626,6 +626,32 @@ def t_partial_never_printed(tool, tmp):
           "stderr %r" % err)
 
 
+def t_missed_ticks(tool, tmp):
+    """Stopped for 3.5 intervals, then continued: no burst of catch-up
+    reports with interval_s near 0, and -c counts only real reports."""
+    path = os.path.join(tmp, "still-stop.txt")
+    with open(path, "w") as f:
+        f.write(fmt.proc(SNAPSHOTS[1], "us", 5))
+    proc = start(tool, ["-f", path, "-i", "0.2", "-c", "4", "-j"])
+    first = proc.stdout.readline()
+    proc.send_signal(signal.SIGSTOP)
+    time.sleep(0.7)     # the stall itself is what is tested
+    resumed = time.monotonic()
+    proc.send_signal(signal.SIGCONT)
+    rc, out, err = finish(proc)
+    took = time.monotonic() - resumed
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    intervals = [json.loads(line)["interval_s"]
+                 for line in [first.decode()] + out.splitlines()]
+    expect_eq(len(intervals), 4, "reports")
+    check(all(i >= 0.1 for i in intervals),
+          "an interval under half of -i: %r" % intervals)
+    check(intervals[1] >= 0.7, "the stall in the second report: %r"
+          % intervals)
+    check(took >= 0.3, "reports 3 and 4 took %.3f s after the stall, "
+          "less than their intervals" % took)
+
+
 def t_duration(tool, tmp):
     path = os.path.join(tmp, "still.txt")
     with open(path, "w") as f:
@@ -1197,6 +1223,8 @@ def main():
         r.add("%s: no partial report on a bad read" % label,
               t_partial_never_printed, tool, tmp)
         r.add("%s: duration" % label, t_duration, tool, tmp)
+        r.add("%s: missed ticks skipped after SIGSTOP" % label,
+              t_missed_ticks, tool, tmp)
         r.add("%s: atomic --output" % label, t_output_atomic, tool, tmp)
         r.add("%s: -r through debugfs" % label, t_reset, tool, tmp)
         r.add("%s: -r falls back to /proc" % label, t_reset_fallback, tool,
