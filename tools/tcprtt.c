@@ -215,7 +215,7 @@ static const struct ns_snapshot *find_table(const struct reading *rd,
 /*
  * Reports @now: as it stands if @prev is NULL, else what was counted since
  * @prev.  A namespace that @prev lacks is new: all its counts are the
- * interval's.  Returns 0, or -1 after saying why.
+ * interval's.  Returns what report_emit() does, or -1 after saying why.
  */
 static int report_since(const struct reading *now, const struct reading *prev,
 			double interval_s, bool first)
@@ -274,7 +274,7 @@ static int run_once(void)
 
 	if (take_reading(&now))
 		return 1;
-	ret = report_since(&now, NULL, -1, true) ? 1 : 0;
+	ret = report_since(&now, NULL, -1, true) < 0 ? 1 : 0;
 	reading_free(&now);
 	return ret;
 }
@@ -296,7 +296,7 @@ static int run_intervals(void)
 	unsigned long long reports = 0;
 	struct timespec mark, t;
 	bool interrupted;
-	int ret = 1;
+	int ret = 1, emitted;
 
 	if (ts_set(&env.interval))
 		step = &env.interval;
@@ -321,8 +321,12 @@ static int run_intervals(void)
 		if (take_reading(&now))
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (report_since(&now, &prev, ts_diff(&t, &mark), !reports)) {
+		emitted = report_since(&now, &prev, ts_diff(&t, &mark),
+				       !reports);
+		if (emitted) {
 			reading_free(&now);
+			if (emitted > 0)
+				ret = 0;
 			break;
 		}
 		reports++;
@@ -348,7 +352,10 @@ int main(int argc, char **argv)
 		return ret;
 	init_paths();
 	output_init();
-	/* A closed pipe is a write error to report, not a silent death. */
+	/*
+	 * A reader that closes the pipe (tcprtt | head) ends the run: quietly,
+	 * with status 0, through EPIPE, once the session is closed.
+	 */
 	signal(SIGPIPE, SIG_IGN);
 
 	if (env.reset) {

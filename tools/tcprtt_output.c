@@ -99,6 +99,9 @@ static int emit(const char *buf, size_t len)
 	if (env.output)
 		return write_atomic(env.output, buf, len);
 	if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
+		/* The reader is gone (tcprtt | head): the end, not an error. */
+		if (errno == EPIPE)
+			return 1;
 		error("cannot write the report: %s", strerror(errno));
 		return -1;
 	}

@@ -36,7 +36,8 @@ bool report_shows(const struct report *r, const struct report_item *item);
 /*
  * Renders @r in the chosen format and writes it whole, to stdout or
  * atomically to the -O file.  @first: nothing was written before it.
- * Returns 0, or -1 after saying why.
+ * Returns 0; 1 if stdout's reader has gone (EPIPE), which ends the run
+ * quietly; or -1 after saying why.
  */
 int report_emit(const struct report *r, bool first);
 

@@ -652,6 +652,31 @@ def t_missed_ticks(tool, tmp):
           "less than their intervals" % took)
 
 
+def t_reader_gone(tool, tmp):
+    """tcprtt ... | head: when the reader closes the pipe, the printer
+    ends quietly with status 0, once or at intervals."""
+    path = os.path.join(tmp, "still-pipe.txt")
+    with open(path, "w") as f:
+        f.write(fmt.proc(SNAPSHOTS[1], "us", 5))
+    proc = start(tool, ["-f", path, "-i", "0.01", "-j"])
+    check(proc.stdout.readline().startswith(b"{"), "a first report")
+    proc.stdout.close()
+    try:
+        rc = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise Fail("tcprtt went on after its reader left")
+    err = proc.stderr.read().decode()
+    expect_eq((rc, err), (0, ""), "-i: exit status and stderr")
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        rc, _, err = run(tool, ["-f", path], stdout=w)
+    finally:
+        os.close(w)
+    expect_eq((rc, err), (0, ""), "once: exit status and stderr")
+
+
 def t_duration(tool, tmp):
     path = os.path.join(tmp, "still.txt")
     with open(path, "w") as f:
@@ -1223,6 +1248,8 @@ def main():
         r.add("%s: no partial report on a bad read" % label,
               t_partial_never_printed, tool, tmp)
         r.add("%s: duration" % label, t_duration, tool, tmp)
+        r.add("%s: quiet end when the reader leaves" % label,
+              t_reader_gone, tool, tmp)
         r.add("%s: missed ticks skipped after SIGSTOP" % label,
               t_missed_ticks, tool, tmp)
         r.add("%s: atomic --output" % label, t_output_atomic, tool, tmp)
