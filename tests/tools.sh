@@ -3,7 +3,8 @@
 #
 # The printer (tools/tcprtt) against the live module: interval deltas add up
 # to the change in /proc and land in the row of the netem delay; -c and -T; -m counts
-# in milliseconds without ever writing the module's parameters; -r resets.
+# in milliseconds without ever writing the module's parameters; -r resets and
+# says how.
 source "$(dirname "$0")/lib.sh"
 
 TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
@@ -95,9 +96,14 @@ test_milliseconds() {
 }
 
 test_reset_option() {
+	local said
+
 	client $SRV4 -n 20 >/dev/null
 	expect_ge "samples before -r" 20 "$(summary "$CLI" samples)"
-	"$TCPRTT" -r
+	said=$("$TCPRTT" -r) || fail "tcprtt -r failed"
+	# From the initial namespace only the debugfs reset reaches $CLI's
+	# counters, and the printer says that is the one it made.
+	expect_eq "what -r said" "reset every namespace (debugfs)" "$said"
 	expect_eq "samples after -r" 0 "$(summary "$CLI" samples)"
 }
 

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,10 +360,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (env.reset) {
-		if (do_reset())
+		const char *done = do_reset();
+
+		if (!done)
 			return 1;
-		if (!ts_set(&env.interval) && !ts_set(&env.duration))
+		/* Reports may follow: then stdout is theirs alone. */
+		if (!ts_set(&env.interval) && !ts_set(&env.duration)) {
+			printf("%s\n", done);
 			return 0;
+		}
+		error("%s", done);
 	}
 	if (!env.session && !ts_set(&env.interval) && !ts_set(&env.duration))
 		return run_once();

@@ -305,7 +305,7 @@ const char *why(int err)
  * file itself, which newer modules accept from CAP_NET_ADMIN and which
  * works where kernel lockdown refuses debugfs writes.
  */
-int do_reset(void)
+const char *do_reset(void)
 {
 	char debugfs_why[1200];
 	struct statfs sfs;
@@ -313,10 +313,10 @@ int do_reset(void)
 
 	if (!module_loaded()) {
 		error(LOAD_HINT);
-		return -1;
+		return NULL;
 	}
 	if (!write_file(paths.debugfs_reset, "1"))
-		return 0;
+		return "reset every namespace (debugfs)";
 	err = errno;
 	if (err == ENOENT &&
 	    (statfs(paths.debugfs_dir, &sfs) || sfs.f_type != DEBUGFS_MAGIC))
@@ -328,12 +328,12 @@ int do_reset(void)
 			 err == EPERM ? " (kernel lockdown?)" : "");
 
 	if (!write_file(paths.proc, "1"))
-		return 0;
+		return "reset this network namespace (" PROC_FILE ")";
 	err = errno;
 	error("cannot reset the counters: %s; %s: %s%s", debugfs_why,
 	      paths.proc, why(err),
 	      err == EACCES || err == EPERM ? " (needs root or CAP_NET_ADMIN)" :
 	      err == EIO || err == EINVAL ? " (this module cannot reset there)" :
 	      "");
-	return -1;
+	return NULL;
 }

@@ -39,8 +39,11 @@ int read_all(const char *path, char **bufp, size_t *lenp);
 /* Reads and parses the input; on failure prints why and returns -1. */
 int read_snapshot(struct tcprtt_snapshot *snap);
 
-/* -r; on failure prints why and returns -1. */
-int do_reset(void);
+/*
+ * -r.  Returns which reset it made, in words for the user, or NULL after
+ * saying why it could not.
+ */
+const char *do_reset(void);
 
 /* The longest spec line a session takes, its newline included. */
 #define SESSION_SPEC_MAX 255

@@ -750,7 +750,8 @@ def fake_root(tmp, name, unit="us", debugfs=False, proc=True):
 
 def t_reset(tool, tmp):
     root = fake_root(tmp, "root-reset", debugfs=True)
-    run_ok(tool, ["-r"], env={"TCPRTT_ROOT": root})
+    expect_eq(run_ok(tool, ["-r"], env={"TCPRTT_ROOT": root}),
+              "reset every namespace (debugfs)\n", "what -r did")
     expect_eq(read(os.path.join(root, "sys/kernel/debug/tcprtt/reset")), "1",
               "debugfs reset file")
     expect_eq(read(os.path.join(root, "proc/net/tcprtt")),
@@ -759,9 +760,18 @@ def t_reset(tool, tmp):
 
 def t_reset_fallback(tool, tmp):
     root = fake_root(tmp, "root-reset-proc")
-    run_ok(tool, ["--reset"], env={"TCPRTT_ROOT": root})
+    expect_eq(run_ok(tool, ["--reset"], env={"TCPRTT_ROOT": root}),
+              "reset this network namespace (/proc/net/tcprtt)\n",
+              "what -r did")
     expect_eq(read(os.path.join(root, "proc/net/tcprtt"))[:2], "1a",
               "'1' written to the /proc file")
+    # With reports to follow, stdout is theirs: the notice goes to stderr.
+    root = fake_root(tmp, "root-reset-then-json", debugfs=True)
+    rc, out, err = run(tool, ["-r", "-d", "0.01", "-j"],
+                       env={"TCPRTT_ROOT": root})
+    expect_eq((rc, err), (0, "tcprtt: reset every namespace (debugfs)\n"),
+              "-r -d -j: exit status and stderr")
+    check(json.loads(out)["interval_s"] > 0, "stdout: the JSON report only")
 
 
 def t_reset_errors(tool, tmp):
