@@ -16,7 +16,7 @@ DKMS_SOURCE ?= /usr/src
 VERSION := $(shell sed -n 's/^\#define TCPRTT_VERSION "\(.*\)"/\1/p' $(CURDIR)/tcprtt.h)
 SOURCES := tcprtt_main.c tcprtt_hist.c tcprtt_scope.c tcprtt_session.c tcprtt.h
 USER_SOURCES := tests/tcprtt_load.c tests/tcprtt_fault.c bench/tcprtt_bench.c $(wildcard tools/*.c tools/*.h) \
-	tests/tools/unit.c
+	tests/tools/unit.c tests/tools/session_shim.c
 # What DKMS needs to build the module: no tests, no tools.
 DKMS_FILES := Kbuild Makefile $(SOURCES)
 DKMS_DIR := $(DKMS_SOURCE)/tcprtt-$(VERSION)

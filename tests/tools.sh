@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The printer (tools/tcprtt) against the live module: interval deltas add up
-# to the change in /proc and land in the row of the netem delay; -c and -T; -m switches
-# the module to millisecond rows and back; -r resets.
+# to the change in /proc and land in the row of the netem delay; -c and -T; -m counts
+# in milliseconds without ever writing the module's parameters; -r resets and
+# says how.
 source "$(dirname "$0")/lib.sh"
 
 TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
@@ -66,18 +67,26 @@ test_interval_count() {
 	expect_eq "timestamps of -T" 3 "$(grep -cE '^[0-9]{2}:[0-9]{2}:[0-9]{2}$' "$out")"
 }
 
+# Every parameter of the module, one "name=value" a line.
+params() {
+	grep -H . /sys/module/tcprtt/parameters/* | sort
+}
+
 test_milliseconds() {
-	local out=/tmp/tcprtt-m-$$ row
+	local out=/tmp/tcprtt-m-$$ row before
 
 	set_delay 24ms
+	before=$(params)
 	# No -c: it runs until Ctrl-C, however fast the guest's clock goes.
 	ip netns exec "$CLI" "$TCPRTT" -m -i 1 >"$out" &
 	wait_until 600 grep -q '^latency' "$out" || fail "no first report"
-	expect_eq "unit while -m runs" ms "$(cat /sys/module/tcprtt/parameters/unit)"
+	# -m counts in a session of its own: the printer never writes the
+	# module's parameters, which belong to the always-on table.
+	expect_eq "parameters while -m runs" "$before" "$(params)"
 	client $SRV4 -n 20 >/dev/null
 	kill -INT %1
 	wait %1 || fail "tcprtt -m did not exit 0 on SIGINT"
-	expect_eq "unit after -m" us "$(cat /sys/module/tcprtt/parameters/unit)"
+	expect_eq "parameters after -m" "$before" "$(params)"
 	grep -q '^        ms               : count    distribution$' "$out" ||
 		fail "no ms header in the -m report"
 	# 24 ms is row 16 -> 32 in milliseconds.
@@ -87,9 +96,14 @@ test_milliseconds() {
 }
 
 test_reset_option() {
+	local said
+
 	client $SRV4 -n 20 >/dev/null
 	expect_ge "samples before -r" 20 "$(summary "$CLI" samples)"
-	"$TCPRTT" -r
+	said=$("$TCPRTT" -r) || fail "tcprtt -r failed"
+	# From the initial namespace only the debugfs reset reaches $CLI's
+	# counters, and the printer says that is the one it made.
+	expect_eq "what -r said" "reset every namespace (debugfs)" "$said"
 	expect_eq "samples after -r" 0 "$(summary "$CLI" samples)"
 }
 

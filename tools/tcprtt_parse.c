@@ -303,6 +303,7 @@ enum summary_key {
 	KEY_SAMPLES,
 	KEY_SUM_US,
 	KEY_FILTER,
+	KEY_SESSIONS,
 	NR_KEYS,
 };
 
@@ -311,19 +312,21 @@ static const char *const summary_keys[NR_KEYS] = {
 	[KEY_SAMPLES] = "samples",
 	[KEY_SUM_US] = "sum_us",
 	[KEY_FILTER] = "filter",
+	[KEY_SESSIONS] = "sessions",
 };
 
 /*
  * A blank line, then "key value" lines up to the next blank line or the
  * end of the input, any run of spaces after the key.  unit, samples and
  * sum_us must each appear once, and words after their value are skipped;
- * filter at most once, its whole value kept as text in @filter; other
- * keys belong to newer modules and are skipped.
+ * filter at most once, its whole value kept as text; sessions (the
+ * private sessions open in the namespace) at most once; other keys belong
+ * to newer modules and are skipped.
  */
-static int parse_summary(struct cursor *c, struct tcprtt_hist *h,
-			 char *filter, size_t filter_size,
+static int parse_summary(struct cursor *c, struct tcprtt_snapshot *snap,
 			 struct tcprtt_parse_error *err)
 {
+	struct tcprtt_hist *h = &snap->total;
 	unsigned int seen_line[NR_KEYS] = { 0 };
 	__u64 samples = 0;
 	unsigned int k;
@@ -385,10 +388,15 @@ static int parse_summary(struct cursor *c, struct tcprtt_hist *h,
 					    quote(q, sizeof(q), val, vlen));
 			break;
 		case KEY_FILTER:
-			if (!filter)
-				break;
 			/* Shown to the user: printable ASCII only. */
-			copy_printable(filter, filter_size, val, vlen);
+			copy_printable(snap->filter, sizeof(snap->filter), val,
+				       vlen);
+			break;
+		case KEY_SESSIONS:
+			if (tcprtt_parse_u64(val, vlen, &snap->sessions))
+				return fail(err, c->lineno, "bad sessions '%s'",
+					    quote(q, sizeof(q), val, vlen));
+			snap->has_sessions = true;
 			break;
 		}
 	}
@@ -545,8 +553,7 @@ int tcprtt_parse(const char *buf, size_t len, struct tcprtt_snapshot *snap,
 	if (!len)
 		return fail(err, 1, "empty input");
 	if (parse_table(&c, &snap->total, err) ||
-	    parse_summary(&c, &snap->total, snap->filter,
-			  sizeof(snap->filter), err) ||
+	    parse_summary(&c, snap, err) ||
 	    parse_blocks(&c, snap, err))
 		return -1;
 	return 0;

@@ -47,11 +47,14 @@ struct tcprtt_group_hist {
 
 /*
  * Everything one read of /proc/net/tcprtt yields: the totals, the filter
- * the module applies ("" when none) and the per-address tables, if any.
+ * the module applies ("" when none), the number of private sessions open
+ * in the namespace (newer modules) and the per-address tables, if any.
  */
 struct tcprtt_snapshot {
 	struct tcprtt_hist total;
 	char filter[256];
+	bool has_sessions;	/* the module said how many sessions are open */
+	__u64 sessions;
 	enum tcprtt_group_by group_by;
 	unsigned int nr_groups;
 	struct tcprtt_group_hist groups[TCPRTT_MAX_GROUPS];

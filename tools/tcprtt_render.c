@@ -58,12 +58,26 @@ double tcprtt_percentile(const struct tcprtt_hist *h, double pct)
 		if (!h->rows[row])
 			continue;
 		last = row;
+		/* Rows 0 and 1 each hold one value: 0 and 1. */
+		if (below + count >= rank && row <= 1)
+			return row;
 		if (below + count >= rank)
 			return low + (high - low) * (rank - below) / count;
 		below += count;
 	}
 	/* Only reached through rounding at pct == 100. */
 	return tcprtt_row_high(last);
+}
+
+double tcprtt_round_estimate(double v)
+{
+	double scale = 1;
+
+	/* v is at most the last row's bound, far inside a __u64. */
+	v = (__u64)(v + 0.5);
+	while (v >= 1000 * scale)
+		scale *= 10;
+	return (__u64)(v / scale + 0.5) * scale;
 }
 
 void tcprtt_stats(const struct tcprtt_hist *h, struct tcprtt_stats *st)
@@ -84,9 +98,9 @@ void tcprtt_stats(const struct tcprtt_hist *h, struct tcprtt_stats *st)
 	for (row = TCPRTT_ROWS - 1; !h->rows[row]; row--)
 		;
 	st->max_row = row;
-	st->p50 = tcprtt_percentile(h, 50);
-	st->p90 = tcprtt_percentile(h, 90);
-	st->p99 = tcprtt_percentile(h, 99);
+	st->p50 = tcprtt_round_estimate(tcprtt_percentile(h, 50));
+	st->p90 = tcprtt_round_estimate(tcprtt_percentile(h, 90));
+	st->p99 = tcprtt_round_estimate(tcprtt_percentile(h, 99));
 }
 
 bool tcprtt_delta(struct tcprtt_hist *out, const struct tcprtt_hist *now,
@@ -162,53 +176,74 @@ void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h)
 	fprintf(f, "max row  %llu -> %llu %s\n",
 		(unsigned long long)tcprtt_row_low(st.max_row),
 		(unsigned long long)tcprtt_row_high(st.max_row), unit);
-	fprintf(f, "p50      %.3f %s\np90      %.3f %s\np99      %.3f %s\n",
+	fprintf(f, "p50      %.0f %s\np90      %.0f %s\np99      %.0f %s\n",
 		st.p50, unit, st.p90, unit, st.p99, unit);
 }
 
+/* "low":L,"high":H; the last row has no upper bound: its high is null. */
 static void json_row_bounds(FILE *f, unsigned int row)
 {
-	fprintf(f, "{\"low\":%llu,\"high\":%llu}",
-		(unsigned long long)tcprtt_row_low(row),
-		(unsigned long long)tcprtt_row_high(row));
+	fprintf(f, "\"low\":%llu,\"high\":",
+		(unsigned long long)tcprtt_row_low(row));
+	if (row == TCPRTT_ROWS - 1)
+		fputs("null", f);
+	else
+		fprintf(f, "%llu", (unsigned long long)tcprtt_row_high(row));
 }
 
-void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
-			const struct tcprtt_report_meta *meta)
+void tcprtt_render_json_fields(FILE *f, const struct tcprtt_hist *h,
+			       const struct tcprtt_report_meta *meta)
 {
 	struct tcprtt_stats st;
 	unsigned int row;
 
 	tcprtt_stats(h, &st);
-	/* The timestamp is made by the tool: digits, '-', ':', 'T', 'Z'. */
-	fprintf(f, "{\"timestamp\":\"%s\",\"unit\":\"%s\",\"interval_s\":",
-		meta->timestamp, tcprtt_unit_name(h->unit));
-	if (meta->interval_s < 0)
-		fputs("null", f);
+	fprintf(f, "\"unit\":\"%s\",\"reset\":%s,\"sessions\":",
+		tcprtt_unit_name(h->unit), meta->reset_seen ? "true" : "false");
+	if (meta->has_sessions)
+		fprintf(f, "%llu", (unsigned long long)meta->sessions);
 	else
-		fprintf(f, "%.9g", meta->interval_s);
-	fprintf(f, ",\"reset\":%s,\"rows\":[",
-		meta->reset_seen ? "true" : "false");
-	for (row = 0; row < TCPRTT_ROWS; row++)
-		fprintf(f, "%s{\"low\":%llu,\"high\":%llu,\"count\":%llu}",
-			row ? "," : "",
-			(unsigned long long)tcprtt_row_low(row),
-			(unsigned long long)tcprtt_row_high(row),
-			(unsigned long long)h->rows[row]);
+		fputs("null", f);
+	fputs(",\"rows\":[", f);
+	for (row = 0; row < TCPRTT_ROWS; row++) {
+		fputs(row ? ",{" : "{", f);
+		json_row_bounds(f, row);
+		fprintf(f, ",\"count\":%llu}", (unsigned long long)h->rows[row]);
+	}
 	fputs("],\"summary\":{\"samples\":", f);
 	tcprtt_put_u128(f, st.samples);
 	fprintf(f, ",\"sum_us\":%llu", (unsigned long long)h->sum_us);
 	if (st.empty) {
 		fputs(",\"average\":null,\"min_row\":null,\"max_row\":null,", f);
-		fputs("\"p50\":null,\"p90\":null,\"p99\":null}}\n", f);
+		fputs("\"p50\":null,\"p90\":null,\"p99\":null}", f);
 		return;
 	}
-	fprintf(f, ",\"average\":%.3f,\"min_row\":", st.average);
+	fprintf(f, ",\"average\":%.3f,\"min_row\":{", st.average);
 	json_row_bounds(f, st.min_row);
-	fputs(",\"max_row\":", f);
+	fputs("},\"max_row\":{", f);
 	json_row_bounds(f, st.max_row);
-	fprintf(f, ",\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f}}\n",
+	fprintf(f, "},\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f}",
 		st.p50, st.p90, st.p99);
+}
+
+void tcprtt_render_json_head(FILE *f, const struct tcprtt_report_meta *meta)
+{
+	/* The timestamp is made by the tool: digits, '-', ':', 'T', 'Z'. */
+	fprintf(f, "\"timestamp\":\"%s\",\"interval_s\":", meta->timestamp);
+	if (meta->interval_s < 0)
+		fputs("null", f);
+	else
+		fprintf(f, "%.9g", meta->interval_s);
+}
+
+void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
+			const struct tcprtt_report_meta *meta)
+{
+	fputc('{', f);
+	tcprtt_render_json_head(f, meta);
+	fputc(',', f);
+	tcprtt_render_json_fields(f, h, meta);
+	fputs("}\n", f);
 }
 
 /*
@@ -236,31 +271,49 @@ static void put_seconds(FILE *f, __u64 v, unsigned int decimals)
 #define PROM_NAME "tcprtt_rtt_seconds"
 #define PROM_HELP "Smoothed round-trip time of TCP connections, as counted by the tcprtt module."
 
-void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h)
+void tcprtt_render_prometheus_head(FILE *f)
+{
+	fputs("# HELP " PROM_NAME " " PROM_HELP "\n# TYPE " PROM_NAME " histogram\n", f);
+}
+
+void tcprtt_render_prometheus_series(FILE *f, const struct tcprtt_hist *h,
+				     const char *labels)
 {
 	unsigned int decimals = h->unit == TCPRTT_UNIT_MS ? 3 : 6;
+	const char *sep = *labels ? "," : "";
 	__uint128_t cum = 0;
 	unsigned int row;
 
-	fputs("# HELP " PROM_NAME " " PROM_HELP "\n# TYPE " PROM_NAME " histogram\n", f);
 	/*
 	 * Row i holds rtts below its upper bound, so that bound is its "le".
 	 * The last row also holds everything larger: it only counts in +Inf.
 	 */
 	for (row = 0; row < TCPRTT_ROWS - 1; row++) {
 		cum += h->rows[row];
-		fputs(PROM_NAME "_bucket{le=\"", f);
+		fprintf(f, PROM_NAME "_bucket{%s%sle=\"", labels, sep);
 		put_seconds(f, tcprtt_row_high(row), decimals);
 		fputs("\"} ", f);
 		tcprtt_put_u128(f, cum);
 		fputc('\n', f);
 	}
 	cum += h->rows[row];
-	fputs(PROM_NAME "_bucket{le=\"+Inf\"} ", f);
+	fprintf(f, PROM_NAME "_bucket{%s%sle=\"+Inf\"} ", labels, sep);
 	tcprtt_put_u128(f, cum);
-	fputs("\n" PROM_NAME "_sum ", f);
+	if (*labels)
+		fprintf(f, "\n" PROM_NAME "_sum{%s} ", labels);
+	else
+		fputs("\n" PROM_NAME "_sum ", f);
 	put_seconds(f, h->sum_us, 6);
-	fputs("\n" PROM_NAME "_count ", f);
+	if (*labels)
+		fprintf(f, "\n" PROM_NAME "_count{%s} ", labels);
+	else
+		fputs("\n" PROM_NAME "_count ", f);
 	tcprtt_put_u128(f, cum);
 	fputc('\n', f);
+}
+
+void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h)
+{
+	tcprtt_render_prometheus_head(f);
+	tcprtt_render_prometheus_series(f, h, "");
 }

@@ -16,7 +16,7 @@ struct tcprtt_stats {
 	bool empty;		/* no samples: nothing below is meaningful */
 	double average;		/* sum_us / samples, in the histogram's unit */
 	unsigned int min_row, max_row;	/* lowest and highest non-empty row */
-	double p50, p90, p99;	/* interpolated inside their rows */
+	double p50, p90, p99;	/* as printed: tcprtt_round_estimate() */
 };
 
 /* What a report says besides the histogram. */
@@ -24,6 +24,8 @@ struct tcprtt_report_meta {
 	const char *timestamp;	/* RFC 3339, UTC */
 	double interval_s;	/* length of the interval; < 0: cumulative */
 	bool reset_seen;	/* counters went backwards during the interval */
+	bool has_sessions;	/* the module gave the count of sessions */
+	__u64 sessions;
 };
 
 /* floor(count * TCPRTT_BAR_WIDTH / max), exact for any u64 counts. */
@@ -31,10 +33,17 @@ unsigned int tcprtt_bar_len(__u64 count, __u64 max);
 
 /*
  * The estimated value below which @pct percent of the samples lie, found by
- * linear interpolation inside the row that holds that rank.  @h must not
- * be empty.
+ * linear interpolation inside the row that holds that rank; in rows 0 and
+ * 1, which hold one value each, that value.  @h must not be empty.
  */
 double tcprtt_percentile(const struct tcprtt_hist *h, double pct);
+
+/*
+ * An estimate as printed: a whole number of the unit, like the rtts the
+ * module counts, with at most three significant digits, because a log2
+ * row only places a value within a factor of two.
+ */
+double tcprtt_round_estimate(double v);
 
 void tcprtt_stats(const struct tcprtt_hist *h, struct tcprtt_stats *st);
 
@@ -60,8 +69,21 @@ void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h);
 void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
 			const struct tcprtt_report_meta *meta);
 
+/* Its parts: "timestamp" and "interval_s"; the histogram's own fields. */
+void tcprtt_render_json_head(FILE *f, const struct tcprtt_report_meta *meta);
+void tcprtt_render_json_fields(FILE *f, const struct tcprtt_hist *h,
+			       const struct tcprtt_report_meta *meta);
+
 /* One histogram metric, tcprtt_rtt_seconds, in the text exposition format. */
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h);
+
+/*
+ * Its parts: the HELP and TYPE lines, once; then the samples of each
+ * histogram, @labels ('netns="4026531840"', or "") on each.
+ */
+void tcprtt_render_prometheus_head(FILE *f);
+void tcprtt_render_prometheus_series(FILE *f, const struct tcprtt_hist *h,
+				     const char *labels);
 
 /* Writes @v in decimal. */
 void tcprtt_put_u128(FILE *f, __uint128_t v);

@@ -51,12 +51,15 @@ def rows_from(pairs):
 
 
 def percentile(rows, pct):
-    """Linear interpolation inside the row that holds the rank."""
+    """Linear interpolation inside the row that holds the rank; rows 0 and
+    1 hold one value each (0 and 1), so a rank there is that value."""
     rank = sum(rows) * pct / 100
     below = 0
     for i, count in enumerate(rows):
         if not count:
             continue
+        if below + count >= rank and i <= 1:
+            return i
         if below + count >= rank:
             low, high = row_low(i), row_high(i)
             return low + (high - low) * (rank - below) / count

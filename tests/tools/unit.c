@@ -166,11 +166,39 @@ TEST(percentile_rows)
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0,
 				       0, 1ULL, 1, 3ULL, 10, 6ULL, -1);
 
-	EXPECT_DBL(tcprtt_percentile(&h, 5), 0.5);
-	EXPECT_DBL(tcprtt_percentile(&h, 10), 1);
-	EXPECT_DBL(tcprtt_percentile(&h, 40), 2);
+	/* Rows 0 and 1 hold exactly 0 and 1: nothing to interpolate. */
+	EXPECT_DBL(tcprtt_percentile(&h, 5), 0);
+	EXPECT_DBL(tcprtt_percentile(&h, 10), 0);
+	EXPECT_DBL(tcprtt_percentile(&h, 11), 1);
+	EXPECT_DBL(tcprtt_percentile(&h, 40), 1);
 	EXPECT_DBL(tcprtt_percentile(&h, 50), 512 + 512 / 6.0);
 	EXPECT_DBL(tcprtt_percentile(&h, 90), 512 + 512 * 5 / 6.0);
+}
+
+TEST(percentile_exact_rows)
+{
+	/* 100 samples of 1 us once printed p99 1.990 us */
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 100, 1, 100ULL, -1);
+	struct tcprtt_stats st;
+
+	tcprtt_stats(&h, &st);
+	EXPECT_DBL(st.p50, 1);
+	EXPECT_DBL(st.p99, 1);
+	h = hist_of(TCPRTT_UNIT_US, 0, 0, 7ULL, -1);
+	tcprtt_stats(&h, &st);
+	EXPECT_DBL(st.p99, 0);
+}
+
+TEST(round_estimate)
+{
+	EXPECT_DBL(tcprtt_round_estimate(0), 0);
+	EXPECT_DBL(tcprtt_round_estimate(2.49), 2);
+	EXPECT_DBL(tcprtt_round_estimate(2.5), 3);
+	EXPECT_DBL(tcprtt_round_estimate(999.4), 999);
+	EXPECT_DBL(tcprtt_round_estimate(999.5), 1000);
+	EXPECT_DBL(tcprtt_round_estimate(11161.6), 11200);
+	EXPECT_DBL(tcprtt_round_estimate(15861.76), 15900);
+	EXPECT_DBL(tcprtt_round_estimate(67108864), 67100000);
 }
 
 TEST(stats)
@@ -381,6 +409,24 @@ TEST_F(proc_file, future)
 	free(more);
 }
 
+/* sessions, the count of private sessions, is read when it is there. */
+TEST_F(proc_file, sessions)
+{
+	struct tcprtt_parse_error err;
+	struct tcprtt_snapshot snap;
+	char *more;
+
+	EXPECT_EQ(0, tcprtt_parse(self->text, strlen(self->text), &snap, &err));
+	EXPECT_FALSE(snap.has_sessions) TH_LOG("an older module's file");
+	ASSERT_LT(0, asprintf(&more, "%smissed 0\nsessions 3\n", self->text));
+	EXPECT_EQ(0, tcprtt_parse(more, strlen(more), &snap, &err))
+		TH_LOG("line %u: %s", err.line, err.msg);
+	EXPECT_TRUE(snap.has_sessions);
+	EXPECT_U64(snap.sessions, 3);
+	EXPECT_TRUE(same_hist(&self->h, &snap.total)) TH_LOG("same totals");
+	free(more);
+}
+
 /*
  * Readers are tolerant: the header of modules before 0.2 (one space less
  * before ':'), any run of spaces in header and summary lines, and words a
@@ -516,6 +562,11 @@ FIXTURE_VARIANT_ADD(bad_file, lone_cr) {
 	.from = "unit us", .to = "unit\rus", .line = 31, .msg = "key value",
 };
 
+FIXTURE_VARIANT_ADD(bad_file, sessions) {
+	.from = "sum_us 12\n", .to = "sum_us 12\nsessions 1x\n", .line = 34,
+	.msg = "bad sessions '1x'",
+};
+
 /* Replaces the first variant->from in self->text with variant->to. */
 FIXTURE_SETUP(bad_file)
 {
@@ -615,7 +666,7 @@ TEST(prometheus)
 TEST(json_empty)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0, -1);
-	struct tcprtt_report_meta meta = { "T", -1, false };
+	struct tcprtt_report_meta meta = { .timestamp = "T", .interval_s = -1 };
 	char *s;
 
 #define CALL(m) tcprtt_render_json(m, &h, &meta)
@@ -623,6 +674,8 @@ TEST(json_empty)
 #undef CALL
 	EXPECT_HAS(s, "\"interval_s\":null", "cumulative");
 	EXPECT_HAS(s, "\"average\":null,\"min_row\":null", "no average");
+	EXPECT_HAS(s, "{\"low\":33554432,\"high\":null,\"count\":0}]",
+		   "the last row is open-ended");
 	EXPECT_TRUE(!strstr(s, "nan") && !strstr(s, "inf"))
 		TH_LOG("no NaN: %s", s);
 	EXPECT_TRUE(s[strlen(s) - 1] == '\n' && !strchr(s, '\n')[1])

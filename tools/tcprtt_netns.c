@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcprtt_netns.c - --all-netns: the module's per-namespace file, split
+ * into histograms, and the process that names each namespace.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tcprtt_module.h"
+#include "tcprtt_netns.h"
+#include "tcprtt_options.h"
+
+/* Namespaces the module may list; far above what one host runs. */
+#define MAX_NETNS 65536
+
+/*
+ * The module's netns file is "netns INODE", a /proc table and its summary,
+ * a blank line, for every namespace.
+ */
+static int netns_parse(const char *buf, size_t len, struct ns_snapshot **out,
+		       unsigned int *nr_out)
+{
+	const char *p, *end = buf + len, *next;
+	struct tcprtt_parse_error perr;
+	struct ns_snapshot *tables = NULL, *bigger;
+	unsigned int nr = 0, size = 0;
+	char *num_end;
+
+	for (p = buf; p < end; p = next) {
+		if (end - p < 6 || memcmp(p, "netns ", 6)) {
+			error("%s: expected a 'netns INODE' line", paths.netns);
+			goto err;
+		}
+		if (nr == size) {
+			size = size ? size * 2 : 16;
+			bigger = size <= MAX_NETNS ?
+				 realloc(tables, size * sizeof(*tables)) : NULL;
+			if (!bigger) {
+				error("%s: too many namespaces", paths.netns);
+				goto err;
+			}
+			tables = bigger;
+		}
+		tables[nr].netns = strtoul(p + 6, &num_end, 10);
+		p = num_end;
+		if (p == end || *p != '\n') {
+			error("%s: bad 'netns' line", paths.netns);
+			goto err;
+		}
+		p++;
+		/* This namespace's part ends where the next one's begins. */
+		next = memmem(p, end - p, "\n\nnetns ", 8);
+		next = next ? next + 2 : end;
+		if (tcprtt_parse(p, next - p, &tables[nr].snap, &perr)) {
+			error("%s: namespace %lu: line %u: %s", paths.netns,
+			      tables[nr].netns, perr.line, perr.msg);
+			goto err;
+		}
+		nr++;
+	}
+	*out = tables;
+	*nr_out = nr;
+	return 0;
+err:
+	free(tables);
+	return -1;
+}
+
+int netns_read(struct ns_snapshot **tables, unsigned int *nr)
+{
+	size_t len;
+	char *buf;
+	int ret;
+
+	if (read_all(paths.netns, &buf, &len)) {
+		if (errno == ENOENT && !module_loaded())
+			error(LOAD_HINT);
+		else
+			error("%s: %s%s", paths.netns, why(errno),
+			      errno == EACCES || errno == EPERM ||
+			      errno == ENOENT ?
+			      " (run as root, in the initial namespace)" : "");
+		return -1;
+	}
+	ret = netns_parse(buf, len, tables, nr);
+	free(buf);
+	return ret;
+}
+
+static void read_comm(const char *pid, char *comm, size_t size)
+{
+	char path[1100];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/comm", paths.proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, size, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+/* The first process found in each namespace, through /proc/PID/ns/net. */
+void netns_identify(struct report_item *items, unsigned int nr)
+{
+	unsigned int i, left = nr;
+	char path[1100];
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+
+	for (i = 0; i < nr; i++) {
+		items[i].pid = 0;
+		items[i].comm[0] = '\0';
+	}
+	dir = opendir(paths.proc_root);
+	if (!dir)
+		return;
+	while (left && (d = readdir(dir))) {
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/ns/net", paths.proc_root,
+			 d->d_name);
+		if (stat(path, &st))
+			continue;
+		for (i = 0; i < nr; i++) {
+			if (items[i].pid || items[i].netns != st.st_ino)
+				continue;
+			read_comm(d->d_name, items[i].comm,
+				  sizeof(items[i].comm));
+			/* A process gone before its comm was read names nothing. */
+			if (items[i].comm[0]) {
+				items[i].pid = pid;
+				left--;
+			}
+		}
+	}
+	closedir(dir);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcprtt_output.h - one report, in every output format, to stdout or -O.
+ */
+#ifndef TCPRTT_OUTPUT_H
+#define TCPRTT_OUTPUT_H
+
+#include <stdbool.h>
+
+#include "tcprtt_parse.h"
+
+/* One histogram of a report: the only one, or a namespace's. */
+struct report_item {
+	/* This report's counts, with their filter and address tables. */
+	const struct tcprtt_snapshot *shown;
+	/* The counters since load or reset: what Prometheus shows. */
+	const struct tcprtt_hist *total;
+	bool reset_seen;	/* counters went backwards in the interval */
+	unsigned long netns;	/* --all-netns: the namespace's inode */
+	long pid;		/* a process in it; 0: none found */
+	char comm[64];
+};
+
+struct report {
+	bool all_netns;		/* the items are namespaces: label them */
+	double interval_s;	/* < 0: the counters since load or reset */
+	unsigned int nr_items;
+	struct report_item *items;
+};
+
+void output_init(void);
+
+/* Whether @item has a place in @r in the chosen format. */
+bool report_shows(const struct report *r, const struct report_item *item);
+
+/*
+ * Renders @r in the chosen format and writes it whole, to stdout or
+ * atomically to the -O file.  @first: nothing was written before it.
+ * Returns 0; 1 if stdout's reader has gone (EPIPE), which ends the run
+ * quietly; or -1 after saying why.
+ */
+int report_emit(const struct report *r, bool first);
+
+#endif /* TCPRTT_OUTPUT_H */
