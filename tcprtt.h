@@ -103,6 +103,7 @@ struct tcprtt_scope {
 	u16 lport, rport;		/* host order; 0 = any */
 	u16 family;			/* AF_INET, AF_INET6; 0 = any */
 	bool has_laddr, has_raddr;
+	bool narrow;			/* a port or an address is set */
 	enum tcprtt_group group;
 	struct in6_addr laddr, raddr;	/* IPv4 as ::ffff:a.b.c.d */
 };
@@ -151,6 +152,9 @@ static inline bool tcprtt_scope_match(const struct tcprtt_scope *s,
 {
 	if (s->family && s->family != sk->sk_family)
 		return false;
+	/* A family at most: most sessions, and grouping alone. */
+	if (!s->narrow)
+		return true;
 	/* sk_num is in host order, sk_dport in network order. */
 	if (s->lport && s->lport != sk->sk_num)
 		return false;

@@ -338,20 +338,21 @@ static __always_inline void tcprtt_count_net(struct tcprtt_net *tn,
 }
 
 /*
- * The per-address tables of a hit that sessions saw: the namespace's
- * (@scope, when its filter matched) and those of the grouped sessions that
- * match.  Rare enough to match their filters a second time.
+ * The per-address tables of a hit that sessions saw: the namespace's, when
+ * its filter matched, and those of the grouped sessions that match.  Rare
+ * enough to look everything up a second time, which leaves the caller
+ * fewer values to keep (and to save registers for).
  */
-static noinline void tcprtt_count_groups(struct tcprtt_net *tn,
-					 const struct sock *sk, u32 rtt_us,
-					 const struct tcprtt_scope *scope,
-					 const struct tcprtt_session_set *sessions)
+static noinline notrace void tcprtt_count_groups(const struct sock *sk,
+						 u32 rtt_us, bool net_matched,
+						 const struct tcprtt_session_set *sessions)
 {
+	const struct tcprtt_scope *scope = rcu_dereference_sched(tcprtt_scope);
 	struct tcprtt_groups *groups;
 	unsigned int i;
 
-	if (scope && scope->group != TCPRTT_GROUP_NONE) {
-		groups = rcu_dereference_sched(tn->groups);
+	if (net_matched && scope && scope->group != TCPRTT_GROUP_NONE) {
+		groups = rcu_dereference_sched(tcprtt_net_sched(sock_net(sk))->groups);
 		if (groups)
 			tcprtt_groups_add(groups, sk, rtt_us,
 					  READ_ONCE(tcprtt_hot.unit_ms));
@@ -364,23 +365,17 @@ static noinline void tcprtt_count_groups(struct tcprtt_net *tn,
 	}
 }
 
-/*
- * A hit in a namespace with sessions: the namespace's table, then each
- * session's, with no call until the per-address tables, if any, at the end.
- */
-static noinline void tcprtt_count_sessions(struct tcprtt_net *tn,
-					   struct tcprtt_counts __percpu *counts,
-					   const struct sock *sk,
-					   const struct tcprtt_session_set *sessions)
+/* The namespace's table, if its filter matches, and each session's. */
+static __always_inline bool tcprtt_count_tables(struct tcprtt_counts __percpu *counts,
+						const struct sock *sk, u32 rtt_us,
+						const struct tcprtt_scope *scope,
+						const struct tcprtt_session_set *sessions)
 {
-	const struct tcprtt_scope *scope = rcu_dereference_sched(tcprtt_scope);
-	u32 rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
+	bool net_matched = !scope || tcprtt_scope_match(scope, sk);
 	unsigned int i;
 	bool unit_ms;
 
-	if (scope && !tcprtt_scope_match(scope, sk)) {
-		scope = NULL;
-	} else {
+	if (net_matched) {
 		unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
 		tcprtt_test_race_delay();
 		tcprtt_hist_add(counts, rtt_us, unit_ms);
@@ -391,9 +386,40 @@ static noinline void tcprtt_count_sessions(struct tcprtt_net *tn,
 		if (tcprtt_scope_match(&s->scope, sk))
 			tcprtt_hist_add(s->counts, rtt_us, s->unit_ms);
 	}
+	return net_matched;
+}
+
+/* A hit in a namespace with sessions and per-address tables somewhere. */
+static noinline notrace void tcprtt_count_sessions_grouped(struct tcprtt_counts __percpu *counts,
+							   const struct sock *sk,
+							   const struct tcprtt_scope *scope,
+							   const struct tcprtt_session_set *sessions)
+{
+	u32 rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
+	bool net_matched;
+
+	net_matched = tcprtt_count_tables(counts, sk, rtt_us, scope, sessions);
+	tcprtt_count_groups(sk, rtt_us, net_matched, sessions);
+}
+
+/*
+ * A hit in a namespace with sessions: the namespace's table, then each
+ * session's, with no call (so no register to save) unless per-address
+ * tables are in use.
+ */
+static noinline notrace void tcprtt_count_sessions(struct tcprtt_counts __percpu *counts,
+						   const struct sock *sk,
+						   const struct tcprtt_session_set *sessions)
+{
+	const struct tcprtt_scope *scope = rcu_dereference_sched(tcprtt_scope);
+
 	if (unlikely(sessions->grouped ||
-		     (scope && scope->group != TCPRTT_GROUP_NONE)))
-		tcprtt_count_groups(tn, sk, rtt_us, scope, sessions);
+		     (scope && scope->group != TCPRTT_GROUP_NONE))) {
+		tcprtt_count_sessions_grouped(counts, sk, scope, sessions);
+		return;
+	}
+	tcprtt_count_tables(counts, sk, READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
+			    scope, sessions);
 }
 
 /*
@@ -418,7 +444,7 @@ static __always_inline void tcprtt_count(const struct sock *sk)
 	/* NULL while the namespace has no session: one load and a branch. */
 	sessions = rcu_dereference_sched(tn->sessions.set);
 	if (unlikely(sessions))
-		tcprtt_count_sessions(tn, counts, sk, sessions);
+		tcprtt_count_sessions(counts, sk, sessions);
 	else
 		tcprtt_count_net(tn, counts, sk);
 }

@@ -47,16 +47,17 @@ static bool tcprtt_scope_is_empty(const struct tcprtt_scope *s)
 }
 
 /*
- * Combinations that could never match are refused rather than left to
- * count nothing: an IPv4 and an IPv6 address in one filter (no socket has
+ * Sets the probe's shortcut (narrow), and refuses combinations that could
+ * never match rather than leave them to count nothing: an IPv4 and an IPv6 address in one filter (no socket has
  * both), and family=4 with an IPv6 address (IPv4 sockets have none).  An
  * IPv4 address with family=6 is kept: it selects IPv4-mapped IPv6 sockets.
  */
-static bool tcprtt_scope_valid(const struct tcprtt_scope *s)
+static bool tcprtt_scope_valid(struct tcprtt_scope *s)
 {
 	bool l4 = s->has_laddr && ipv6_addr_v4mapped(&s->laddr);
 	bool r4 = s->has_raddr && ipv6_addr_v4mapped(&s->raddr);
 
+	s->narrow = s->lport || s->rport || s->has_laddr || s->has_raddr;
 	if (s->has_laddr && s->has_raddr && l4 != r4)
 		return false;
 	if (s->family == AF_INET &&

@@ -123,7 +123,7 @@ build() {
 			aarch64-linux-gnu-gcc -O2 -g -Wall -Wextra -Werror \
 				-o "$dir/tcprtt_load" tests/tcprtt_load.c &&
 			(cd tools && aarch64-linux-gnu-gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror \
-				-o "../$dir/tcprtt" tcprtt.c $(sed -n 's/^LIB_SRCS := //p' Makefile)) ||
+				-o "../$dir/tcprtt" $(make -s --no-print-directory sources)) ||
 				return 1
 		fi
 	} >"$dir/build-tests.log" 2>&1
