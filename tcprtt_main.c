@@ -390,10 +390,11 @@ static __always_inline bool tcprtt_count_tables(struct tcprtt_counts __percpu *c
 }
 
 /* A hit in a namespace with sessions and per-address tables somewhere. */
-static noinline notrace void tcprtt_count_sessions_grouped(struct tcprtt_counts __percpu *counts,
-							   const struct sock *sk,
-							   const struct tcprtt_scope *scope,
-							   const struct tcprtt_session_set *sessions)
+static noinline notrace void
+tcprtt_count_sessions_grouped(struct tcprtt_counts __percpu *counts,
+			      const struct sock *sk,
+			      const struct tcprtt_scope *scope,
+			      const struct tcprtt_session_set *sessions)
 {
 	u32 rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
 	bool net_matched;

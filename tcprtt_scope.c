@@ -48,9 +48,10 @@ static bool tcprtt_scope_is_empty(const struct tcprtt_scope *s)
 
 /*
  * Sets the probe's shortcut (narrow), and refuses combinations that could
- * never match rather than leave them to count nothing: an IPv4 and an IPv6 address in one filter (no socket has
- * both), and family=4 with an IPv6 address (IPv4 sockets have none).  An
- * IPv4 address with family=6 is kept: it selects IPv4-mapped IPv6 sockets.
+ * never match rather than leave them to count nothing: an IPv4 and an IPv6
+ * address in one filter (no socket has both), and family=4 with an IPv6
+ * address (IPv4 sockets have none).  An IPv4 address with family=6 is
+ * kept: it selects IPv4-mapped IPv6 sockets.
  */
 static bool tcprtt_scope_valid(struct tcprtt_scope *s)
 {
