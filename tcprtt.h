@@ -95,8 +95,8 @@ extern const char *const tcprtt_group_names[TCPRTT_GROUP_COUNT];
 
 /*
  * The filters and the grouping switch, published as one immutable object
- * through an RCU pointer: NULL when nothing is set, so the probe pays one
- * load for all of it.
+ * through an RCU pointer: NULL when nothing is set and no namespace has a
+ * session, so the probe pays one load for all of it.
  */
 struct tcprtt_scope {
 	struct rcu_head rcu;
@@ -128,6 +128,13 @@ struct tcprtt_groups {
 #define TCPRTT_GROUP_MAX_LIMIT 128
 
 extern struct tcprtt_scope __rcu *tcprtt_scope;
+/* What tcprtt_scope points to when sessions alone need the probe to look. */
+extern const struct tcprtt_scope tcprtt_scope_sessions_only;
+
+static inline bool tcprtt_scope_matches_all(const struct tcprtt_scope *s)
+{
+	return !s || s == &tcprtt_scope_sessions_only;
+}
 
 /* Whether the socket's local or remote address is @addr (IPv4 mapped). */
 static inline bool tcprtt_sk_addr_is(const struct sock *sk, bool remote,
@@ -187,7 +194,7 @@ struct tcprtt_session_set {
 	struct rcu_head rcu;
 	unsigned int nr;
 	bool grouped;			/* a session has per-address tables */
-	struct tcprtt_session *session[];
+	struct tcprtt_session *session[];	/* nr of them, then NULL */
 };
 
 struct tcprtt_session_net {
@@ -227,6 +234,7 @@ void tcprtt_groups_show(struct seq_file *seq,
 void tcprtt_scope_show(struct seq_file *seq, const struct tcprtt_scope *s);
 void tcprtt_scope_show_global(struct seq_file *seq);
 int tcprtt_scope_set_group(enum tcprtt_group group);
+void tcprtt_scope_set_sessions(bool any);
 int tcprtt_scope_init(void);
 void tcprtt_scope_exit(void);
 

@@ -314,15 +314,13 @@ MODULE_PARM_DESC(group_max, "Addresses with a table of their own, 1-128 (default
  */
 static __always_inline void tcprtt_count_net(struct tcprtt_net *tn,
 					     struct tcprtt_counts __percpu *counts,
-					     const struct sock *sk)
+					     const struct sock *sk,
+					     const struct tcprtt_scope *scope)
 {
-	const struct tcprtt_scope *scope;
 	struct tcprtt_groups *groups;
 	bool unit_ms;
 	u32 rtt_us;
 
-	/* NULL unless a filter or grouping is set: the common case. */
-	scope = rcu_dereference_sched(tcprtt_scope);
 	if (scope && !tcprtt_scope_match(scope, sk))
 		return;
 	/* The kernel keeps srtt_us scaled by 8. */
@@ -371,8 +369,10 @@ static __always_inline bool tcprtt_count_tables(struct tcprtt_counts __percpu *c
 						const struct tcprtt_scope *scope,
 						const struct tcprtt_session_set *sessions)
 {
-	bool net_matched = !scope || tcprtt_scope_match(scope, sk);
-	unsigned int i;
+	bool net_matched = tcprtt_scope_matches_all(scope) ||
+			   tcprtt_scope_match(scope, sk);
+	struct tcprtt_session *const *session = sessions->session;
+	const struct tcprtt_session *s;
 	bool unit_ms;
 
 	if (net_matched) {
@@ -380,11 +380,14 @@ static __always_inline bool tcprtt_count_tables(struct tcprtt_counts __percpu *c
 		tcprtt_test_race_delay();
 		tcprtt_hist_add(counts, rtt_us, unit_ms);
 	}
-	for (i = 0; i < sessions->nr; i++) {
-		const struct tcprtt_session *s = sessions->session[i];
-
-		if (tcprtt_scope_match(&s->scope, sk))
-			tcprtt_hist_add(s->counts, rtt_us, s->unit_ms);
+	while ((s = *session++)) {
+		if (!tcprtt_scope_match(&s->scope, sk))
+			continue;
+		/* Constant units: no division computed for the µs ones. */
+		if (unlikely(s->unit_ms))
+			tcprtt_hist_add(s->counts, rtt_us, true);
+		else
+			tcprtt_hist_add(s->counts, rtt_us, false);
 	}
 	return net_matched;
 }
@@ -404,26 +407,6 @@ tcprtt_count_sessions_grouped(struct tcprtt_counts __percpu *counts,
 }
 
 /*
- * A hit in a namespace with sessions: the namespace's table, then each
- * session's, with no call (so no register to save) unless per-address
- * tables are in use.
- */
-static noinline notrace void tcprtt_count_sessions(struct tcprtt_counts __percpu *counts,
-						   const struct sock *sk,
-						   const struct tcprtt_session_set *sessions)
-{
-	const struct tcprtt_scope *scope = rcu_dereference_sched(tcprtt_scope);
-
-	if (unlikely(sessions->grouped ||
-		     (scope && scope->group != TCPRTT_GROUP_NONE))) {
-		tcprtt_count_sessions_grouped(counts, sk, scope, sessions);
-		return;
-	}
-	tcprtt_count_tables(counts, sk, READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
-			    scope, sessions);
-}
-
-/*
  * Both probes call this with preemption disabled, which makes it an RCU
  * read-side critical section (every synchronize_rcu() waits for it): the
  * pernet pre_exit, the unit switch and every free of what it reads rely on
@@ -435,6 +418,7 @@ static __always_inline void tcprtt_count(const struct sock *sk)
 {
 	const struct tcprtt_session_set *sessions;
 	struct tcprtt_counts __percpu *counts;
+	const struct tcprtt_scope *scope;
 	struct tcprtt_net *tn;
 
 	tn = tcprtt_net_sched(sock_net(sk));
@@ -442,12 +426,26 @@ static __always_inline void tcprtt_count(const struct sock *sk)
 	counts = tn ? READ_ONCE(tn->hist.active) : NULL;
 	if (!counts)
 		return;
-	/* NULL while the namespace has no session: one load and a branch. */
-	sessions = rcu_dereference_sched(tn->sessions.set);
-	if (unlikely(sessions))
-		tcprtt_count_sessions(counts, sk, sessions);
-	else
-		tcprtt_count_net(tn, counts, sk);
+	/*
+	 * NULL unless a filter or grouping is set or some namespace has a
+	 * session: the common case, one load for all of them.
+	 */
+	scope = rcu_dereference_sched(tcprtt_scope);
+	if (scope) {
+		sessions = rcu_dereference_sched(tn->sessions.set);
+		if (unlikely(sessions)) {
+			/* Inline while nothing calls out: no register to save. */
+			if (sessions->grouped || scope->group != TCPRTT_GROUP_NONE)
+				tcprtt_count_sessions_grouped(counts, sk, scope,
+							      sessions);
+			else
+				tcprtt_count_tables(counts, sk,
+						    READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
+						    scope, sessions);
+			return;
+		}
+	}
+	tcprtt_count_net(tn, counts, sk, scope);
 }
 
 static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)

@@ -33,6 +33,13 @@ static DEFINE_MUTEX(tcprtt_scope_lock);
  * bad one unloads the module without its exit: publish nothing until init.
  */
 static bool tcprtt_scope_live;
+/*
+ * Some namespace has a session.  The probe's common case then has to look
+ * further, so the pointer it tests is set (to an empty scope if nothing
+ * else): no session anywhere, no cost for sessions on any hit.
+ */
+static bool tcprtt_scope_sessions;
+const struct tcprtt_scope tcprtt_scope_sessions_only;
 
 enum {
 	TCPRTT_SLOT_FREE,
@@ -81,14 +88,34 @@ static int tcprtt_scope_publish(const struct tcprtt_scope *next)
 		fresh = kmemdup(next, sizeof(*next), GFP_KERNEL);
 		if (!fresh)
 			return -ENOMEM;
+	} else if (tcprtt_scope_sessions) {
+		/* Never written nor freed: the probe only reads it. */
+		fresh = (struct tcprtt_scope *)&tcprtt_scope_sessions_only;
 	}
 	old = rcu_replace_pointer(tcprtt_scope, fresh,
 				  lockdep_is_held(&tcprtt_scope_lock));
 	tcprtt_scope_params = *next;
 	/* A probe may still be reading it. */
-	if (old)
+	if (old && old != &tcprtt_scope_sessions_only)
 		kfree_rcu(old, rcu);
 	return 0;
+}
+
+/*
+ * Called before the first session anywhere is published and after the last
+ * one is gone.  Without a filter or grouping that means switching between
+ * nothing and the empty scope, which allocates nothing: it cannot fail.
+ */
+void tcprtt_scope_set_sessions(bool any)
+{
+	struct tcprtt_scope next;
+
+	mutex_lock(&tcprtt_scope_lock);
+	tcprtt_scope_sessions = any;
+	next = tcprtt_scope_params;
+	if (tcprtt_scope_is_empty(&next))
+		WARN_ON_ONCE(tcprtt_scope_publish(&next));
+	mutex_unlock(&tcprtt_scope_lock);
 }
 
 int tcprtt_scope_set_group(enum tcprtt_group group)
@@ -123,10 +150,14 @@ int tcprtt_scope_init(void)
 /* At module exit, or a failed init, when no probe runs any more. */
 void tcprtt_scope_exit(void)
 {
+	struct tcprtt_scope *old;
+
 	mutex_lock(&tcprtt_scope_lock);
 	tcprtt_scope_live = false;
-	kfree(rcu_replace_pointer(tcprtt_scope, NULL,
-				  lockdep_is_held(&tcprtt_scope_lock)));
+	old = rcu_replace_pointer(tcprtt_scope, NULL,
+				  lockdep_is_held(&tcprtt_scope_lock));
+	if (old != &tcprtt_scope_sessions_only)
+		kfree(old);
 	mutex_unlock(&tcprtt_scope_lock);
 }
 

@@ -33,6 +33,8 @@
 
 /* Serialises the changes to every namespace's set and each file's session. */
 static DEFINE_MUTEX(tcprtt_session_lock);
+/* Sessions in every namespace: the probe looks for them while there are any. */
+static unsigned int tcprtt_sessions_live;
 
 /* One open /proc/net/tcprtt_session. */
 struct tcprtt_session_file {
@@ -86,13 +88,19 @@ static int tcprtt_session_set_change(struct tcprtt_session_net *sn,
 	lockdep_assert_held(&tcprtt_session_lock);
 	old = rcu_dereference_protected(sn->set,
 					lockdep_is_held(&tcprtt_session_lock));
+	/* The probe must be looking before the first one counts. */
+	if (add && !tcprtt_sessions_live)
+		tcprtt_scope_set_sessions(true);
 	nr = sn->nr + (add ? 1 : -1);
 	if (nr) {
 		/* A close cannot fail: the smaller copy is a few bytes. */
-		next = kmalloc(struct_size(next, session, nr),
+		next = kmalloc(struct_size(next, session, nr + 1),
 			       GFP_KERNEL_ACCOUNT | (add ? 0 : __GFP_NOFAIL));
-		if (!next)
+		if (!next) {
+			if (!tcprtt_sessions_live)
+				tcprtt_scope_set_sessions(false);
 			return -ENOMEM;
+		}
 		next->nr = 0;
 		next->grouped = false;
 		for (i = 0; old && i < old->nr; i++)
@@ -100,6 +108,7 @@ static int tcprtt_session_set_change(struct tcprtt_session_net *sn,
 				next->session[next->nr++] = old->session[i];
 		if (add)
 			next->session[next->nr++] = add;
+		next->session[nr] = NULL;
 		for (i = 0; i < next->nr; i++)
 			next->grouped |= !!next->session[i]->groups;
 	}
@@ -107,6 +116,9 @@ static int tcprtt_session_set_change(struct tcprtt_session_net *sn,
 	WRITE_ONCE(sn->nr, nr);
 	if (old)
 		kfree_rcu(old, rcu);
+	tcprtt_sessions_live += add ? 1 : -1;
+	if (!tcprtt_sessions_live)
+		tcprtt_scope_set_sessions(false);
 	return 0;
 }
 
