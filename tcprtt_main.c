@@ -434,8 +434,14 @@ static __always_inline void tcprtt_count(const struct sock *sk)
 	if (scope) {
 		sessions = rcu_dereference_sched(tn->sessions.set);
 		if (unlikely(sessions)) {
-			/* Inline while nothing calls out: no register to save. */
-			if (sessions->grouped || scope->group != TCPRTT_GROUP_NONE)
+			/*
+			 * Inline while nothing calls out: no register to
+			 * save.  Sessions alone (no filter, no grouping of
+			 * the namespace's table) are the common case.
+			 */
+			if (sessions->grouped ||
+			    (!tcprtt_scope_matches_all(scope) &&
+			     scope->group != TCPRTT_GROUP_NONE))
 				tcprtt_count_sessions_grouped(counts, sk, scope,
 							      sessions);
 			else

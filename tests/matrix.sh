@@ -39,7 +39,7 @@ declare -A EXPECT_DEBUG_FULL=([debug]=10800 [debug-sid]=10800)
 # With --ci: the short suite's wall time here, and a build's on an idle
 # machine (README, "Debug kernels"); a debug kernel that cannot finish
 # within the budget is skipped with the reason, never cut off.
-DEBUG_SHORT_SECONDS=2400
+DEBUG_SHORT_SECONDS=2800
 DEBUG_BUILD_SECONDS=2400
 cache=${TCPRTT_CACHE:-/var/cache/tcprtt}
 
@@ -129,6 +129,10 @@ build() {
 	} >"$dir/build-tests.log" 2>&1
 }
 
+# The sessions' tests that depend on the kernel (the printer's are the same
+# everywhere): counting, their end by kill -9 and by rmmod, the probe under
+# sessions that come and go.
+SESSION_TESTS=session_counts_own_filter,session_kill9_frees,session_unload_ends,session_churn
 # Guests, each "CPUS [-a KERNEL_ARGS] [VAR=VALUE...] SCRIPT...", "i" for
 # one CPU on instruction-counted time (vm.sh -i).  By default the module's
 # own tests and sessions, the fixed-delay rows, the printer against the
@@ -137,14 +141,16 @@ build() {
 # minutes a kernel: scope.sh alone takes 8).
 GUESTS=(
 	"i rows.sh tools.sh attach.sh"
-	"2 tcprtt.sh sessions.sh"
+	"2 tcprtt.sh"
+	"2 TCPRTT_TESTS=$SESSION_TESTS sessions.sh"
 	"2 TCPRTT_TESTS=probe_shares_claimed,load_fail_probe_missing,load_fail_tracepoint_missing hardening.sh"
 )
 # arm64: rows, the printer, both attach modes, and the module's own tests
 # (load, format, reset); TCG runs it slower, and its root has no bpftrace.
 ARM64_GUESTS=(
 	"i rows.sh tools.sh attach.sh"
-	"2 tcprtt.sh sessions.sh"
+	"2 tcprtt.sh"
+	"2 TCPRTT_TESTS=$SESSION_TESTS sessions.sh"
 )
 
 # The debug kernels: KASAN and lockdep make a guest about ten times slower
@@ -159,10 +165,13 @@ DEBUG_COUNTS=(TCPRTT_CYCLES=3 TCPRTT_READERS=2 TCPRTT_READ_SECONDS=10 TCPRTT_REQ
 # The short suite, for CI: the module's own basics and the regression
 # tests of the trust issue that need a debug kernel to fail (the unit
 # switch, the tracepoint probe under backlog churn, load cycles), and
-# every 50th allocation site of load_fail_oom (a try takes 5 to 10 s).
+# every 50th allocation site of load_fail_oom (a try takes 5 to 10 s);
+# every allocation of a session's creation; sessions ended by kill -9 and
+# by rmmod, and sessions coming and going under the tracepoint probe.
 DEBUG_GUESTS=(
 	"2 TCPRTT_TESTS=format_idle,reset,load_cycles,unit_switch_exact,tracepoint_backlog_churn tcprtt.sh"
-	"2 TCPRTT_FAULT_STRIDE=50 TCPRTT_TESTS=load_fail_probe_missing,load_fail_oom hardening.sh"
+	"2 TCPRTT_FAULT_STRIDE=50 TCPRTT_TESTS=load_fail_probe_missing,load_fail_oom,session_fail_oom hardening.sh"
+	"2 TCPRTT_TESTS=session_kill9_frees,session_unload_ends,session_churn sessions.sh"
 )
 
 # debug_counts: DEBUG_COUNTS, each overridden by the environment.
