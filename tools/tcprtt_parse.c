@@ -304,6 +304,7 @@ enum summary_key {
 	KEY_SUM_US,
 	KEY_FILTER,
 	KEY_SESSIONS,
+	KEY_MISSED,
 	NR_KEYS,
 };
 
@@ -313,6 +314,7 @@ static const char *const summary_keys[NR_KEYS] = {
 	[KEY_SUM_US] = "sum_us",
 	[KEY_FILTER] = "filter",
 	[KEY_SESSIONS] = "sessions",
+	[KEY_MISSED] = "missed",
 };
 
 /*
@@ -320,7 +322,8 @@ static const char *const summary_keys[NR_KEYS] = {
  * end of the input, any run of spaces after the key.  unit, samples and
  * sum_us must each appear once, and words after their value are skipped;
  * filter at most once, its whole value kept as text; sessions (the
- * private sessions open in the namespace) at most once; other keys belong
+ * private sessions open in the namespace) and missed (the probe's hits
+ * the kprobe layer dropped) at most once; other keys belong
  * to newer modules and are skipped.
  */
 static int parse_summary(struct cursor *c, struct tcprtt_snapshot *snap,
@@ -397,6 +400,12 @@ static int parse_summary(struct cursor *c, struct tcprtt_snapshot *snap,
 				return fail(err, c->lineno, "bad sessions '%s'",
 					    quote(q, sizeof(q), val, vlen));
 			snap->has_sessions = true;
+			break;
+		case KEY_MISSED:
+			if (tcprtt_parse_u64(val, vlen, &snap->missed))
+				return fail(err, c->lineno, "bad missed '%s'",
+					    quote(q, sizeof(q), val, vlen));
+			snap->has_missed = true;
 			break;
 		}
 	}

@@ -48,13 +48,16 @@ struct tcprtt_group_hist {
 /*
  * Everything one read of /proc/net/tcprtt yields: the totals, the filter
  * the module applies ("" when none), the number of private sessions open
- * in the namespace (newer modules) and the per-address tables, if any.
+ * in the namespace and of the probe's missed hits (newer modules) and the
+ * per-address tables, if any.
  */
 struct tcprtt_snapshot {
 	struct tcprtt_hist total;
 	char filter[256];
 	bool has_sessions;	/* the module said how many sessions are open */
 	__u64 sessions;
+	bool has_missed;	/* the module said how many hits it missed */
+	__u64 missed;		/* global: the same in every namespace */
 	enum tcprtt_group_by group_by;
 	unsigned int nr_groups;
 	struct tcprtt_group_hist groups[TCPRTT_MAX_GROUPS];
