@@ -213,6 +213,24 @@ static const struct ns_snapshot *find_table(const struct reading *rd,
 	return NULL;
 }
 
+/* What the module says of itself and of every namespace alike. */
+static void module_fields(struct report *r, const struct reading *rd)
+{
+	unsigned int i;
+
+	module_info(r->version, sizeof(r->version), r->attach,
+		    sizeof(r->attach));
+	r->first = rd->nr ? &rd->tables[0].snap : NULL;
+	/* missed is global; the largest is the latest read of it. */
+	for (i = 0; i < rd->nr; i++) {
+		if (!rd->tables[i].snap.has_missed)
+			continue;
+		if (!r->has_missed || rd->tables[i].snap.missed > r->missed)
+			r->missed = rd->tables[i].snap.missed;
+		r->has_missed = true;
+	}
+}
+
 /*
  * Reports @now: as it stands if @prev is NULL, else what was counted since
  * @prev.  A namespace that @prev lacks is new: all its counts are the
@@ -237,12 +255,13 @@ static int report_since(const struct reading *now, const struct reading *prev,
 		error("out of memory");
 		goto out;
 	}
+	module_fields(&r, now);
 	for (i = 0; i < now->nr; i++) {
 		const struct ns_snapshot *cur = &now->tables[i], *old;
 		struct report_item *item = &r.items[r.nr_items];
 
 		item->netns = cur->netns;
-		item->total = &cur->snap.total;
+		item->cumulative = &cur->snap;
 		item->shown = &cur->snap;
 		old = prev ? find_table(prev, cur->netns) : NULL;
 		if (old) {
@@ -259,13 +278,41 @@ static int report_since(const struct reading *now, const struct reading *prev,
 	}
 	if (reset_seen && env.format == FMT_TABLE)
 		error("counters reset during the interval; showing the counts since then");
-	if (r.all_netns)
+	/*
+	 * JSON and Prometheus name the tool's own namespace too, unless -f
+	 * reads a file from elsewhere; tables name only --all-netns'.
+	 */
+	if (!r.all_netns && !env.input && env.format != FMT_TABLE)
+		r.items[0].netns = netns_self();
+	if (r.all_netns || r.items[0].netns)
 		netns_identify(r.items, r.nr_items);
 	ret = report_emit(&r, first);
+	netns_forget(r.items, r.nr_items);
 out:
 	free(deltas);
 	free(r.items);
 	return ret;
+}
+
+/*
+ * A read failed: Prometheus output then says tcprtt_up 0, also to -O,
+ * where the previous report would otherwise pass for a fresh one.  Other
+ * formats have nothing to show.  Returns what report_emit() does, or 0.
+ */
+static int report_down(bool first)
+{
+	struct report r = { .all_netns = env.all_netns, .down = true };
+
+	if (env.format != FMT_PROMETHEUS)
+		return 0;
+	return report_emit(&r, first);
+}
+
+/* Whether a failed read lets the run go on: Prometheus keeps up to date. */
+static bool survives_read_errors(void)
+{
+	/* A session's end is final: the module ended it. */
+	return env.format == FMT_PROMETHEUS && session_fd < 0;
 }
 
 static int run_once(void)
@@ -273,8 +320,10 @@ static int run_once(void)
 	struct reading now;
 	int ret;
 
-	if (take_reading(&now))
+	if (take_reading(&now)) {
+		report_down(true);
 		return 1;
+	}
 	ret = report_since(&now, NULL, -1, true) < 0 ? 1 : 0;
 	reading_free(&now);
 	return ret;
@@ -303,7 +352,7 @@ static int run_intervals(void)
 		step = &env.interval;
 	else if (ts_set(&env.duration))
 		step = &env.duration;
-	if (session_fd < 0 && take_reading(&prev))
+	if (session_fd < 0 && take_reading(&prev) && !survives_read_errors())
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	mark = start;
@@ -319,21 +368,24 @@ static int run_intervals(void)
 		if (!interrupted && step && woke_late(&next, step) &&
 		    !(stop_at && ts_cmp(&next, stop_at) >= 0))
 			continue;
-		if (take_reading(&now))
+		if (!take_reading(&now)) {
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			emitted = report_since(&now, &prev, ts_diff(&t, &mark),
+					       !reports);
+			reading_free(&prev);
+			prev = now;
+			mark = t;
+		} else if (survives_read_errors()) {
+			emitted = report_down(!reports);
+		} else {
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		emitted = report_since(&now, &prev, ts_diff(&t, &mark),
-				       !reports);
+		}
 		if (emitted) {
-			reading_free(&now);
 			if (emitted > 0)
 				ret = 0;
 			break;
 		}
 		reports++;
-		reading_free(&prev);
-		prev = now;
-		mark = t;
 		if (interrupted || (env.count && reports == env.count) ||
 		    (stop_at && ts_cmp(&next, stop_at) >= 0)) {
 			ret = 0;

@@ -27,6 +27,10 @@
 #define NETNS_FILE	"/proc/net/tcprtt_netns"
 /* A private session per open descriptor, in each namespace. */
 #define SESSION_FILE	"/proc/net/tcprtt_session"
+#define VERSION_FILE	"/sys/module/tcprtt/version"
+#define ATTACH_FILE	"/sys/module/tcprtt/parameters/attach"
+/* The names of ip netns(8), each a bind mount of its namespace. */
+#define RUN_NETNS	"/run/netns"
 /* What the module allows a namespace; its EUSERS means that many. */
 #define MAX_SESSIONS	8
 
@@ -63,6 +67,12 @@ void init_paths(void)
 	snprintf(paths.session, sizeof(paths.session), "%s%s", root,
 		 SESSION_FILE);
 	snprintf(paths.proc_root, sizeof(paths.proc_root), "%s/proc", root);
+	snprintf(paths.version, sizeof(paths.version), "%s%s", root,
+		 VERSION_FILE);
+	snprintf(paths.attach, sizeof(paths.attach), "%s%s", root,
+		 ATTACH_FILE);
+	snprintf(paths.run_netns, sizeof(paths.run_netns), "%s%s", root,
+		 RUN_NETNS);
 }
 
 bool module_loaded(void)
@@ -131,6 +141,36 @@ int read_all(const char *path, char **bufp, size_t *lenp)
 	close(fd);
 	errno = saved;
 	return ret;
+}
+
+/* The first line of a small sysfs file, printable ASCII only; else "". */
+static void read_line(const char *path, char *out, size_t size)
+{
+	char *p;
+	FILE *f;
+
+	out[0] = '\0';
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(out, size, f))
+		out[0] = '\0';
+	fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+	for (p = out; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+}
+
+void module_info(char *version, size_t vsize, char *attach, size_t asize)
+{
+	version[0] = '\0';
+	attach[0] = '\0';
+	/* A copy given with -f may come from another host, or none. */
+	if (env.input)
+		return;
+	read_line(paths.version, version, vsize);
+	read_line(paths.attach, attach, asize);
 }
 
 static int parse_text(const char *what, char *buf, size_t len,

@@ -20,6 +20,9 @@ struct paths {
 	char netns[512];
 	char session[512];
 	char proc_root[512];
+	char version[512];	/* the module's version, in sysfs */
+	char attach[512];	/* its attach parameter: kprobe or tracepoint */
+	char run_netns[512];	/* where ip netns binds its names */
 };
 
 extern struct paths paths;
@@ -35,6 +38,12 @@ const char *why(int err);
  * (EFBIG for a file larger than the parser accepts).
  */
 int read_all(const char *path, char **bufp, size_t *lenp);
+
+/*
+ * The module's version and attach mode into @version and @attach, "" where
+ * unknown: the module is not loaded, or -f reads a file from elsewhere.
+ */
+void module_info(char *version, size_t vsize, char *attach, size_t asize);
 
 /* Reads and parses the input; on failure prints why and returns -1. */
 int read_snapshot(struct tcprtt_snapshot *snap);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tcprtt_module.h"
 #include "tcprtt_netns.h"
@@ -92,6 +93,23 @@ int netns_read(struct ns_snapshot **tables, unsigned int *nr)
 	return ret;
 }
 
+unsigned long netns_self(void)
+{
+	char path[600], link[64];
+	unsigned long ino;
+	ssize_t n;
+	char end;
+
+	snprintf(path, sizeof(path), "%s/self/ns/net", paths.proc_root);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return 0;
+	link[n] = '\0';
+	if (sscanf(link, "net:[%lu]%c", &ino, &end) != 2 || end != ']')
+		return 0;
+	return ino;
+}
+
 static void read_comm(const char *pid, char *comm, size_t size)
 {
 	char path[1100];
@@ -106,7 +124,77 @@ static void read_comm(const char *pid, char *comm, size_t size)
 	fclose(f);
 }
 
-/* The first process found in each namespace, through /proc/PID/ns/net. */
+/* The cgroup v2 path of @pid: its "0::/..." line; NULL if none. */
+static char *read_cgroup(const char *pid)
+{
+	char path[1100], *line = NULL, *found = NULL;
+	size_t size = 0;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/cgroup", paths.proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	while (!found && (n = getline(&line, &size, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (!strncmp(line, "0::/", 4))
+			found = strdup(line + 3);
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/*
+ * The ip netns name of each namespace: a file in /run/netns whose inode is
+ * the namespace's, as a bind mount of /proc/PID/ns/net shows it.  The
+ * first name in directory order wins when several name one namespace.
+ */
+static void find_names(struct report_item *items, unsigned int nr)
+{
+	char path[1100];
+	struct dirent *d;
+	struct stat st;
+	unsigned int i;
+	DIR *dir;
+
+	dir = opendir(paths.run_netns);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", paths.run_netns,
+			 d->d_name);
+		if (stat(path, &st))
+			continue;
+		for (i = 0; i < nr; i++)
+			if (!items[i].netns_name && items[i].netns &&
+			    items[i].netns == st.st_ino)
+				items[i].netns_name = strdup(d->d_name);
+	}
+	closedir(dir);
+}
+
+void netns_forget(struct report_item *items, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		free(items[i].netns_name);
+		free(items[i].cgroup);
+		items[i].netns_name = NULL;
+		items[i].cgroup = NULL;
+	}
+}
+
+/*
+ * The first process found in each namespace, through /proc/PID/ns/net, in
+ * the order of /proc: the lowest pid, so the same one from one report to
+ * the next while it lives.  Its comm and cgroup; the namespace's name.
+ */
 void netns_identify(struct report_item *items, unsigned int nr)
 {
 	unsigned int i, left = nr;
@@ -118,7 +206,10 @@ void netns_identify(struct report_item *items, unsigned int nr)
 	for (i = 0; i < nr; i++) {
 		items[i].pid = 0;
 		items[i].comm[0] = '\0';
+		items[i].netns_name = NULL;
+		items[i].cgroup = NULL;
 	}
+	find_names(items, nr);
 	dir = opendir(paths.proc_root);
 	if (!dir)
 		return;
@@ -140,6 +231,7 @@ void netns_identify(struct report_item *items, unsigned int nr)
 			/* A process gone before its comm was read names nothing. */
 			if (items[i].comm[0]) {
 				items[i].pid = pid;
+				items[i].cgroup = read_cgroup(d->d_name);
 				left--;
 			}
 		}

@@ -21,7 +21,15 @@ struct ns_snapshot {
  */
 int netns_read(struct ns_snapshot **tables, unsigned int *nr);
 
-/* Fills pid and comm of each item that has a process, in one pass. */
+/* The inode of the tool's own namespace; 0 if /proc does not say. */
+unsigned long netns_self(void);
+
+/*
+ * Fills pid, comm and cgroup of each item that has a process, in one pass
+ * over /proc, and netns_name where /run/netns names the namespace.
+ * netns_forget() frees the strings.
+ */
 void netns_identify(struct report_item *items, unsigned int nr);
+void netns_forget(struct report_item *items, unsigned int nr);
 
 #endif /* TCPRTT_NETNS_H */

@@ -139,20 +139,11 @@ bool report_shows(const struct report *r, const struct report_item *item)
 {
 	/* Prometheus histograms are counters: the counts since load. */
 	const struct tcprtt_hist *h = env.format == FMT_PROMETHEUS ?
-				      item->total : &item->shown->total;
+				      &item->cumulative->total :
+				      &item->shown->total;
 
 	/* Idle namespaces are left out, like idle addresses. */
 	return !r->all_netns || h->samples;
-}
-
-/* A comm as JSON string content: printable ASCII, quotes escaped. */
-static void put_json_text(FILE *m, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', m);
-		fputc(*s >= 0x20 && *s < 0x7f ? *s : '?', m);
-	}
 }
 
 static void render_table_item(FILE *m, const struct report *r,
@@ -216,9 +207,74 @@ static void item_meta(const struct report_item *item,
 	meta->sessions = item->shown->sessions;
 }
 
+static void json_string_or_null(FILE *m, const char *key, const char *s)
+{
+	fprintf(m, ",\"%s\":", key);
+	if (s)
+		tcprtt_put_json_string(m, s);
+	else
+		fputs("null", m);
+}
+
+/* The addresses with samples in this report, and always "other". */
+static void json_groups(FILE *m, const struct tcprtt_snapshot *snap)
+{
+	bool first = true;
+	unsigned int i;
+
+	fputs(",\"group_by\":", m);
+	if (snap->group_by == TCPRTT_GROUP_BY_NONE)
+		fputs("null", m);
+	else
+		fprintf(m, "\"%s\"", snap->group_by == TCPRTT_GROUP_BY_LADDR ?
+			"laddr" : "raddr");
+	fputs(",\"groups\":[", m);
+	for (i = 0; i < snap->nr_groups; i++) {
+		const struct tcprtt_group_hist *g = &snap->groups[i];
+
+		if (!g->hist.samples && strcmp(g->addr, "other"))
+			continue;
+		fputs(first ? "{\"addr\":" : ",{\"addr\":", m);
+		tcprtt_put_json_string(m, g->addr);
+		fputc(',', m);
+		tcprtt_render_json_hist(m, &g->hist);
+		fputc('}', m);
+		first = false;
+	}
+	fputc(']', m);
+}
+
 /*
- * One object per report: the histogram's fields, or with --all-netns a
- * "namespaces" array of them, each with its inode and a process.
+ * One histogram's fields: its namespace (inode, a process, its cgroup, its
+ * ip netns name), its filter, the table and its per-address tables.
+ */
+static void json_item(FILE *m, const struct report_item *item,
+		      struct tcprtt_report_meta *meta)
+{
+	fputs("\"netns\":", m);
+	if (item->netns)
+		fprintf(m, "%lu", item->netns);
+	else
+		fputs("null", m);
+	json_string_or_null(m, "netns_name", item->netns_name);
+	json_string_or_null(m, "cgroup", item->cgroup);
+	fputs(",\"pid\":", m);
+	if (item->pid)
+		fprintf(m, "%ld", item->pid);
+	else
+		fputs("null", m);
+	json_string_or_null(m, "comm", item->pid ? item->comm : NULL);
+	fputs(",\"filter\":", m);
+	tcprtt_put_json_string(m, item->shown->filter);
+	fputc(',', m);
+	item_meta(item, meta);
+	tcprtt_render_json_fields(m, &item->shown->total, meta);
+	json_groups(m, item->shown);
+}
+
+/*
+ * One object per report: the schema, the time, the module's own fields,
+ * then the histogram's, or with --all-netns a "namespaces" array of them.
  */
 static void render_json(FILE *m, const struct report *r,
 			const struct timespec *now)
@@ -234,51 +290,187 @@ static void render_json(FILE *m, const struct report *r,
 	snprintf(frac, sizeof(frac), ".%03ldZ", now->tv_nsec / 1000000);
 	strcat(stamp, frac);
 	meta.timestamp = stamp;
+	fprintf(m, "{\"schema\":%d,", JSON_SCHEMA);
+	tcprtt_render_json_head(m, &meta);
+	fputs(",\"version\":", m);
+	tcprtt_put_json_string(m, r->version);
+	fputs(",\"attach\":", m);
+	tcprtt_put_json_string(m, r->attach);
+	fputs(",\"missed\":", m);
+	if (r->has_missed)
+		fprintf(m, "%llu", (unsigned long long)r->missed);
+	else
+		fputs("null", m);
 	if (!r->all_netns) {
-		item_meta(&r->items[0], &meta);
-		tcprtt_render_json(m, &r->items[0].shown->total, &meta);
+		fputc(',', m);
+		json_item(m, &r->items[0], &meta);
+		fputs("}\n", m);
 		return;
 	}
-	fputc('{', m);
-	tcprtt_render_json_head(m, &meta);
 	fputs(",\"namespaces\":[", m);
 	for (i = 0; i < r->nr_items; i++) {
-		const struct report_item *item = &r->items[i];
-
-		if (!report_shows(r, item))
+		if (!report_shows(r, &r->items[i]))
 			continue;
-		fprintf(m, "%s{\"netns\":%lu,\"pid\":", first_item ? "" : ",",
-			item->netns);
-		if (item->pid) {
-			fprintf(m, "%ld,\"comm\":\"", item->pid);
-			put_json_text(m, item->comm);
-			fputs("\",", m);
-		} else {
-			fputs("null,\"comm\":null,", m);
-		}
-		item_meta(item, &meta);
-		tcprtt_render_json_fields(m, &item->shown->total, &meta);
+		fputs(first_item ? "{" : ",{", m);
+		json_item(m, &r->items[i], &meta);
 		fputc('}', m);
 		first_item = false;
 	}
 	fputs("]}\n", m);
 }
 
-/* With --all-netns, one series per namespace, labelled with its inode. */
-static void render_prometheus(FILE *m, const struct report *r)
-{
-	char labels[48] = "";
-	unsigned int i;
+#define RTT_NAME	"tcprtt_rtt_seconds"
+#define ADDR_NAME	"tcprtt_address_rtt_seconds"
 
-	tcprtt_render_prometheus_head(m);
+/*
+ * The labels that name @item's namespace: netns="INODE", then its ip netns
+ * name, or failing that the cgroup of a process in it.  Escaped; "" when
+ * the namespace is unknown (-f).
+ */
+static void put_item_labels(FILE *m, const struct report_item *item)
+{
+	if (!item->netns)
+		return;
+	fprintf(m, "netns=\"%lu\"", item->netns);
+	if (item->netns_name) {
+		fputs(",netns_name=\"", m);
+		tcprtt_put_label_value(m, item->netns_name);
+		fputc('"', m);
+	} else if (item->cgroup) {
+		fputs(",cgroup=\"", m);
+		tcprtt_put_label_value(m, item->cgroup);
+		fputc('"', m);
+	}
+}
+
+/* @item's labels, and "raddr=..." for @g if given, as a fresh string. */
+static char *item_labels(const struct report_item *item,
+			 const struct tcprtt_group_hist *g)
+{
+	const struct tcprtt_snapshot *snap = item->cumulative;
+	size_t len;
+	char *buf;
+	FILE *m;
+
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return NULL;
+	put_item_labels(m, item);
+	if (g) {
+		fprintf(m, "%s%s=\"", item->netns ? "," : "",
+			snap->group_by == TCPRTT_GROUP_BY_LADDR ? "laddr" :
+			"raddr");
+		tcprtt_put_label_value(m, g->addr);
+		fputc('"', m);
+	}
+	if (fclose(m))
+		return NULL;
+	return buf;
+}
+
+/* "name{labels} " or "name ": a sample's start. */
+static void put_sample_name(FILE *m, const char *name, const char *labels)
+{
+	if (*labels)
+		fprintf(m, "%s{%s} ", name, labels);
+	else
+		fprintf(m, "%s ", name);
+}
+
+static void prometheus_info(FILE *m, const struct report *r)
+{
+	const struct tcprtt_snapshot *snap = r->first;
+
+	tcprtt_render_prometheus_head(m, "tcprtt_info", "gauge",
+				      "The tcprtt module's version, attach mode, unit and filter; always 1.");
+	fputs("tcprtt_info{version=\"", m);
+	tcprtt_put_label_value(m, r->version);
+	fputs("\",attach=\"", m);
+	tcprtt_put_label_value(m, r->attach);
+	fprintf(m, "\",unit=\"%s\",filter=\"",
+		snap ? tcprtt_unit_name(snap->total.unit) : "");
+	tcprtt_put_label_value(m, snap ? snap->filter : "");
+	fputs("\"} 1\n", m);
+	if (r->has_missed) {
+		tcprtt_render_prometheus_head(m, "tcprtt_missed_total", "counter",
+					      "Probe hits the kprobe layer dropped since the module was loaded, in every namespace.");
+		fprintf(m, "tcprtt_missed_total %llu\n",
+			(unsigned long long)r->missed);
+	}
+}
+
+/*
+ * Every family with its HELP and TYPE once, then its samples for every
+ * namespace shown: node_exporter's textfile collector wants a family's
+ * samples together.  After a failed read, only tcprtt_up 0, so that a
+ * stale file never passes for a fresh one.
+ */
+static int render_prometheus(FILE *m, const struct report *r)
+{
+	bool head = false;
+	unsigned int i, j;
+	char *labels;
+
+	tcprtt_render_prometheus_head(m, "tcprtt_up", "gauge",
+				      "1 when the last read of the tcprtt module succeeded, 0 when it failed or the module is not loaded.");
+	fprintf(m, "tcprtt_up %d\n", !r->down);
+	if (r->down)
+		return 0;
+	prometheus_info(m, r);
+
+	for (i = 0; i < r->nr_items; i++) {
+		const struct report_item *item = &r->items[i];
+
+		if (!report_shows(r, item) || !item->cumulative->has_sessions)
+			continue;
+		if (!head)
+			tcprtt_render_prometheus_head(m, "tcprtt_sessions", "gauge",
+						      "Private sessions open in the network namespace.");
+		head = true;
+		labels = item_labels(item, NULL);
+		if (!labels)
+			return -1;
+		put_sample_name(m, "tcprtt_sessions", labels);
+		fprintf(m, "%llu\n",
+			(unsigned long long)item->cumulative->sessions);
+		free(labels);
+	}
+
+	tcprtt_render_prometheus_head(m, RTT_NAME, "histogram",
+				      "Smoothed round-trip time of TCP connections, as counted by the tcprtt module.");
 	for (i = 0; i < r->nr_items; i++) {
 		if (!report_shows(r, &r->items[i]))
 			continue;
-		if (r->all_netns)
-			snprintf(labels, sizeof(labels), "netns=\"%lu\"",
-				 r->items[i].netns);
-		tcprtt_render_prometheus_series(m, r->items[i].total, labels);
+		labels = item_labels(&r->items[i], NULL);
+		if (!labels)
+			return -1;
+		tcprtt_render_prometheus_series(m, RTT_NAME,
+						&r->items[i].cumulative->total,
+						labels);
+		free(labels);
 	}
+
+	head = false;
+	for (i = 0; i < r->nr_items; i++) {
+		const struct report_item *item = &r->items[i];
+
+		if (!report_shows(r, item))
+			continue;
+		for (j = 0; j < item->cumulative->nr_groups; j++) {
+			if (!head)
+				tcprtt_render_prometheus_head(m, ADDR_NAME, "histogram",
+							      "Smoothed round-trip time by local or remote address, up to the module's group_max addresses, the rest as \"other\".");
+			head = true;
+			labels = item_labels(item,
+					     &item->cumulative->groups[j]);
+			if (!labels)
+				return -1;
+			tcprtt_render_prometheus_series(m, ADDR_NAME,
+				&item->cumulative->groups[j].hist, labels);
+			free(labels);
+		}
+	}
+	return 0;
 }
 
 int report_emit(const struct report *r, bool first)
@@ -286,8 +478,8 @@ int report_emit(const struct report *r, bool first)
 	struct timespec now;
 	size_t len;
 	char *buf;
+	int ret, bad = 0;
 	FILE *m;
-	int ret;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	m = open_memstream(&buf, &len);
@@ -303,10 +495,10 @@ int report_emit(const struct report *r, bool first)
 		render_json(m, r, &now);
 		break;
 	case FMT_PROMETHEUS:
-		render_prometheus(m, r);
+		bad = render_prometheus(m, r);
 		break;
 	}
-	if (fclose(m)) {
+	if (fclose(m) || bad) {
 		error("cannot render the output: %s", strerror(errno));
 		free(buf);
 		return -1;

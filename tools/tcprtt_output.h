@@ -13,20 +13,33 @@
 struct report_item {
 	/* This report's counts, with their filter and address tables. */
 	const struct tcprtt_snapshot *shown;
-	/* The counters since load or reset: what Prometheus shows. */
-	const struct tcprtt_hist *total;
+	/* The snapshot as read, counters since load or reset: Prometheus'. */
+	const struct tcprtt_snapshot *cumulative;
 	bool reset_seen;	/* counters went backwards in the interval */
-	unsigned long netns;	/* --all-netns: the namespace's inode */
+	unsigned long netns;	/* the namespace's inode; 0: unknown (-f) */
 	long pid;		/* a process in it; 0: none found */
 	char comm[64];
+	char *netns_name;	/* its ip netns name, or NULL */
+	char *cgroup;		/* the cgroup v2 path of pid, or NULL */
 };
 
 struct report {
 	bool all_netns;		/* the items are namespaces: label them */
+	bool down;		/* the read failed: Prometheus says tcprtt_up 0 */
 	double interval_s;	/* < 0: the counters since load or reset */
 	unsigned int nr_items;
 	struct report_item *items;
+	/* The module's, the same in every namespace: */
+	char version[64];	/* "" when unknown */
+	char attach[32];
+	bool has_missed;
+	__u64 missed;
+	/* The first table read, for unit and filter; NULL if none. */
+	const struct tcprtt_snapshot *first;
 };
+
+/* The schema of JSON reports; 1 was the one before "schema" existed. */
+#define JSON_SCHEMA 2
 
 void output_init(void);
 

@@ -194,17 +194,23 @@ static void json_row_bounds(FILE *f, unsigned int row)
 void tcprtt_render_json_fields(FILE *f, const struct tcprtt_hist *h,
 			       const struct tcprtt_report_meta *meta)
 {
-	struct tcprtt_stats st;
-	unsigned int row;
-
-	tcprtt_stats(h, &st);
 	fprintf(f, "\"unit\":\"%s\",\"reset\":%s,\"sessions\":",
 		tcprtt_unit_name(h->unit), meta->reset_seen ? "true" : "false");
 	if (meta->has_sessions)
 		fprintf(f, "%llu", (unsigned long long)meta->sessions);
 	else
 		fputs("null", f);
-	fputs(",\"rows\":[", f);
+	fputc(',', f);
+	tcprtt_render_json_hist(f, h);
+}
+
+void tcprtt_render_json_hist(FILE *f, const struct tcprtt_hist *h)
+{
+	struct tcprtt_stats st;
+	unsigned int row;
+
+	tcprtt_stats(h, &st);
+	fputs("\"rows\":[", f);
 	for (row = 0; row < TCPRTT_ROWS; row++) {
 		fputs(row ? ",{" : "{", f);
 		json_row_bounds(f, row);
@@ -247,73 +253,164 @@ void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
 }
 
 /*
- * @v units of 10^-@decimals seconds, as an exact decimal number: no
- * rounding, so every scrape labels a bucket identically.
+ * @us microseconds as seconds, an exact decimal number printed from the
+ * integer: no float rounding, so every scrape labels a bucket identically.
  */
-static void put_seconds(FILE *f, __u64 v, unsigned int decimals)
+static void put_seconds(FILE *f, __u64 us)
 {
-	__u64 scale = 1;
-	unsigned int i;
-	char frac[24];
+	char frac[8];
+	int i;
 
-	for (i = 0; i < decimals; i++)
-		scale *= 10;
-	fprintf(f, "%llu", (unsigned long long)(v / scale));
-	if (!(v % scale))
+	fprintf(f, "%llu", (unsigned long long)(us / 1000000));
+	if (!(us % 1000000))
 		return;
-	snprintf(frac, sizeof(frac), "%0*llu", (int)decimals,
-		 (unsigned long long)(v % scale));
-	for (i = decimals; frac[i - 1] == '0'; i--)
-		frac[i - 1] = '\0';
+	snprintf(frac, sizeof(frac), "%06llu",
+		 (unsigned long long)(us % 1000000));
+	for (i = 5; frac[i] == '0'; i--)
+		frac[i] = '\0';
 	fprintf(f, ".%s", frac);
+}
+
+__u64 tcprtt_row_le_us(unsigned int row, enum tcprtt_unit unit)
+{
+	/*
+	 * srtt is whole µs.  A µs row holds rtts up to 2^row - 1 µs; an ms
+	 * row holds rtt / 1000 up to 2^row - 1, that is every µs up to
+	 * 2^row * 1000 - 1.  Row 0 of ms thus ends at 999 µs, not at 0.
+	 */
+	if (unit == TCPRTT_UNIT_MS)
+		return tcprtt_row_high(row) * 1000 - 1;
+	return tcprtt_row_high(row) - 1;
+}
+
+/*
+ * The length of the valid UTF-8 sequence at @s, or 0 if it is not one
+ * (overlong forms, surrogates and code points above U+10FFFF included).
+ */
+static unsigned int utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	unsigned int n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * @s as the inside of a quoted string: '\\' and '"' escaped, a newline as
+ * \n; other control characters as \u00XX in JSON, and as '?' in a label,
+ * which has no escape for them; bytes that are not UTF-8 as '?'.
+ */
+static void put_quoted(FILE *f, const char *s, bool json)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int n;
+
+	while (*p) {
+		if (*p == '\\' || *p == '"') {
+			fprintf(f, "\\%c", *p++);
+			continue;
+		}
+		if (*p == '\n') {
+			fputs("\\n", f);
+			p++;
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			if (json)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc('?', f);
+			p++;
+			continue;
+		}
+		n = utf8_len(p);
+		if (!n) {
+			fputc('?', f);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, n, f);
+		p += n;
+	}
+}
+
+void tcprtt_put_label_value(FILE *f, const char *s)
+{
+	put_quoted(f, s, false);
+}
+
+void tcprtt_put_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	put_quoted(f, s, true);
+	fputc('"', f);
 }
 
 #define PROM_NAME "tcprtt_rtt_seconds"
 #define PROM_HELP "Smoothed round-trip time of TCP connections, as counted by the tcprtt module."
 
-void tcprtt_render_prometheus_head(FILE *f)
+void tcprtt_render_prometheus_head(FILE *f, const char *name,
+				   const char *type, const char *help)
 {
-	fputs("# HELP " PROM_NAME " " PROM_HELP "\n# TYPE " PROM_NAME " histogram\n", f);
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void tcprtt_render_prometheus_series(FILE *f, const struct tcprtt_hist *h,
+void tcprtt_render_prometheus_series(FILE *f, const char *name,
+				     const struct tcprtt_hist *h,
 				     const char *labels)
 {
-	unsigned int decimals = h->unit == TCPRTT_UNIT_MS ? 3 : 6;
 	const char *sep = *labels ? "," : "";
 	__uint128_t cum = 0;
 	unsigned int row;
 
 	/*
-	 * Row i holds rtts below its upper bound, so that bound is its "le".
-	 * The last row also holds everything larger: it only counts in +Inf.
+	 * Rows are half-open over whole units, and "le" is inclusive: each
+	 * row's "le" is the largest rtt it can hold.  The last row also
+	 * holds everything larger: it only counts in +Inf.
 	 */
 	for (row = 0; row < TCPRTT_ROWS - 1; row++) {
 		cum += h->rows[row];
-		fprintf(f, PROM_NAME "_bucket{%s%sle=\"", labels, sep);
-		put_seconds(f, tcprtt_row_high(row), decimals);
+		fprintf(f, "%s_bucket{%s%sle=\"", name, labels, sep);
+		put_seconds(f, tcprtt_row_le_us(row, h->unit));
 		fputs("\"} ", f);
 		tcprtt_put_u128(f, cum);
 		fputc('\n', f);
 	}
 	cum += h->rows[row];
-	fprintf(f, PROM_NAME "_bucket{%s%sle=\"+Inf\"} ", labels, sep);
+	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} ", name, labels, sep);
 	tcprtt_put_u128(f, cum);
-	if (*labels)
-		fprintf(f, "\n" PROM_NAME "_sum{%s} ", labels);
-	else
-		fputs("\n" PROM_NAME "_sum ", f);
-	put_seconds(f, h->sum_us, 6);
-	if (*labels)
-		fprintf(f, "\n" PROM_NAME "_count{%s} ", labels);
-	else
-		fputs("\n" PROM_NAME "_count ", f);
+	fprintf(f, *labels ? "\n%s_sum{%s} " : "\n%s_sum%s ", name, labels);
+	put_seconds(f, h->sum_us);
+	fprintf(f, *labels ? "\n%s_count{%s} " : "\n%s_count%s ", name, labels);
 	tcprtt_put_u128(f, cum);
 	fputc('\n', f);
 }
 
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h)
 {
-	tcprtt_render_prometheus_head(f);
-	tcprtt_render_prometheus_series(f, h, "");
+	tcprtt_render_prometheus_head(f, PROM_NAME, "histogram", PROM_HELP);
+	tcprtt_render_prometheus_series(f, PROM_NAME, h, "");
 }

@@ -74,16 +74,37 @@ void tcprtt_render_json_head(FILE *f, const struct tcprtt_report_meta *meta);
 void tcprtt_render_json_fields(FILE *f, const struct tcprtt_hist *h,
 			       const struct tcprtt_report_meta *meta);
 
+/* "rows" and "summary" alone: a per-address table's. */
+void tcprtt_render_json_hist(FILE *f, const struct tcprtt_hist *h);
+
+/*
+ * The "le" of @row in µs: the largest whole-µs rtt the row can hold (rows
+ * are half-open, "le" is inclusive).
+ */
+__u64 tcprtt_row_le_us(unsigned int row, enum tcprtt_unit unit);
+
 /* One histogram metric, tcprtt_rtt_seconds, in the text exposition format. */
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h);
 
 /*
- * Its parts: the HELP and TYPE lines, once; then the samples of each
- * histogram, @labels ('netns="4026531840"', or "") on each.
+ * Its parts: the HELP and TYPE lines of a family, once; then the samples
+ * of each histogram of the family, @labels ('netns="4026531840"', or "",
+ * already escaped) on each.
  */
-void tcprtt_render_prometheus_head(FILE *f);
-void tcprtt_render_prometheus_series(FILE *f, const struct tcprtt_hist *h,
+void tcprtt_render_prometheus_head(FILE *f, const char *name,
+				   const char *type, const char *help);
+void tcprtt_render_prometheus_series(FILE *f, const char *name,
+				     const struct tcprtt_hist *h,
 				     const char *labels);
+
+/*
+ * @s inside a label value's quotes: backslash, double quote and newline
+ * escaped as the text format wants; what is not UTF-8 becomes '?'.
+ */
+void tcprtt_put_label_value(FILE *f, const char *s);
+
+/* @s as a JSON string, quotes included. */
+void tcprtt_put_json_string(FILE *f, const char *s);
 
 /* Writes @v in decimal. */
 void tcprtt_put_u128(FILE *f, __uint128_t v);

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -361,41 +362,96 @@ def prometheus_parser():
     return text_string_to_metric_families
 
 
-def check_prometheus(text, rows, unit, sum_us):
-    parse = prometheus_parser()
-    families = list(parse(text))
-    expect_eq([(f.name, f.type) for f in families],
-              [("tcprtt_rtt_seconds", "histogram")], "metric families")
-    check(families[0].documentation, "HELP text")
-    buckets, total, count = [], None, None
-    for s in families[0].samples:
-        if s.name == "tcprtt_rtt_seconds_bucket":
-            buckets.append((s.labels["le"], s.value))
-        elif s.name == "tcprtt_rtt_seconds_sum":
-            total = s.value
-        elif s.name == "tcprtt_rtt_seconds_count":
-            count = s.value
-    scale = 1e-3 if unit == "ms" else 1e-6
-    les = [float(le) for le, _ in buckets[:-1]]
-    want_les = [fmt.row_high(i) * scale for i in range(fmt.ROWS - 1)]
-    check(all(abs(a - b) <= b * 1e-12 for a, b in zip(les, want_les)) and
-          len(les) == len(want_les), "le values %r" % les)
-    expect_eq(buckets[-1][0], "+Inf", "last bucket")
-    values = [v for _, v in buckets]
-    check(all(a <= b for a, b in zip(values, values[1:])),
-          "buckets not cumulative: %r" % values)
-    expect_eq(buckets[-1][1], count, "+Inf bucket vs _count")
-    # Exact integer check on the text, as floats round above 2^53.
-    m = re.search(r'^tcprtt_rtt_seconds_bucket\{le="\+Inf"\} (\d+)$', text,
-                  re.M)
-    expect_eq(int(m.group(1)), sum(rows), "+Inf bucket")
+# A sample line: name, labels, one value and nothing after (no timestamp).
+PROM_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+PLAIN_DECIMAL = re.compile(r'^(0|[1-9]\d*)(\.\d*[1-9])?$')
+
+
+def prom_structure(text):
+    """The shape of the text format, checked without any parser: each
+    family has one HELP, then its TYPE, then all its samples together,
+    none with a timestamp.  Returns {family: type}."""
+    check(text.endswith("\n"), "no newline at the end")
+    types, family, helped = {}, None, None
+    for line in text.split("\n")[:-1]:
+        if line.startswith("# HELP "):
+            name = line.split(" ")[2]
+            check(name not in types and name != helped,
+                  "a second HELP for %s" % name)
+            helped = name
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, typ = line.split(" ")
+            check(helped == name and name not in types,
+                  "TYPE %s not right after its one HELP" % name)
+            types[name], family, helped = typ, name, None
+            continue
+        check(not line.startswith("#"), "a stray comment %r" % line)
+        m = PROM_SAMPLE.match(line)
+        check(m, "not a sample line without timestamp: %r" % line)
+        want = {family}
+        if types.get(family) == "histogram":
+            want = {family + x for x in ("_bucket", "_sum", "_count")}
+        check(m.group(1) in want, "%s among the samples of %s"
+              % (m.group(1), family))
+    return types
+
+
+def prom_escape(v):
+    """A label value as the text format writes it: \\, " and newline."""
+    return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def prom_labels(labels):
+    return ",".join('%s="%s"' % (k, prom_escape(v)) for k, v in labels)
+
+
+def check_prometheus(text, rows, unit, sum_us, labels=(),
+                     name="tcprtt_rtt_seconds"):
+    """One histogram of @text, the series with @labels (pairs, in order),
+    checked on the text itself: every le is exact, from the Python model
+    of the rows; the counts are cumulative exact integers; +Inf is _count;
+    _sum is sum_us in seconds, exactly.  Then through prometheus_client's
+    parser, which must agree."""
+    types = prom_structure(text)
+    expect_eq(types.get(name), "histogram", "TYPE of %s" % name)
+    expect_eq(types.get("tcprtt_up"), "gauge", "TYPE of tcprtt_up")
+    check("\ntcprtt_up 1\n" in text, "tcprtt_up 1")
+    lab = prom_labels(labels)
+    bucket = re.compile(r'^%s_bucket\{%sle="([^"]*)"\} (\d+)$'
+                        % (name, re.escape(lab + "," if lab else "")), re.M)
+    buckets = bucket.findall(text)
+    expect_eq(len(buckets), fmt.ROWS, "buckets of {%s}" % lab)
     cum = 0
-    for i in range(fmt.ROWS - 1):
+    for i, (le, count) in enumerate(buckets[:-1]):
+        check(PLAIN_DECIMAL.match(le), "row %d: le %r is not a plain "
+              "decimal" % (i, le))
+        want = fmt.largest_us(i, unit)
+        check(Fraction(le) == Fraction(want, 10**6), "row %d (%s): le %r, "
+              "expected %d us, the largest rtt it holds" % (i, unit, le, want))
         cum += rows[i]
-        check(re.search(r'_bucket\{le="[0-9.]+"\} %d$' % cum,
-                        text, re.M), "bucket %d should be %d" % (i, cum))
-    check(abs(total - sum_us / 1e6) <= sum_us / 1e6 * 1e-12,
-          "_sum %r, expected %r" % (total, sum_us / 1e6))
+        expect_eq(int(count), cum, "bucket %d (le %s)" % (i, le))
+    expect_eq(buckets[-1], ("+Inf", str(sum(rows))), "the +Inf bucket")
+    braces = "{%s}" % lab if lab else ""
+    m = re.search(r"^%s_count%s (\d+)$" % (name, re.escape(braces)), text,
+                  re.M)
+    check(m, "no _count for {%s}" % lab)
+    expect_eq(m.group(1), buckets[-1][1], "_count vs the +Inf bucket")
+    m = re.search(r"^%s_sum%s (\S+)$" % (name, re.escape(braces)), text,
+                  re.M)
+    check(m and PLAIN_DECIMAL.match(m.group(1)), "_sum of {%s}" % lab)
+    expect_eq(Fraction(m.group(1)), Fraction(sum_us, 10**6),
+              "_sum in seconds")
+
+    parse = prometheus_parser()
+    fam = [f for f in parse(text) if f.name == name]
+    expect_eq(len(fam), 1, "families named %s" % name)
+    check(fam[0].documentation, "HELP text")
+    got = [(s.labels["le"], s.value) for s in fam[0].samples
+           if s.name == name + "_bucket" and
+           {k: v for k, v in s.labels.items() if k != "le"} == dict(labels)]
+    expect_eq(len(got), fmt.ROWS, "the parser's buckets of {%s}" % lab)
+    expect_eq(got[-1][0], "+Inf", "the parser's last bucket")
 
 
 def t_prometheus(tool, name, args):
@@ -860,15 +916,9 @@ def t_all_netns_formats(tool, tmp):
                NETNS_B, "us", 27000)
 
     text = run_ok(tool, ["--all-netns", "--prometheus"], env=env)
-    parse = prometheus_parser()
-    families = list(parse(text))
-    expect_eq([(f.name, f.type) for f in families],
-              [("tcprtt_rtt_seconds", "histogram")], "one metric family")
-    counts = {s.labels["netns"]: s.value for s in families[0].samples
-              if s.name == "tcprtt_rtt_seconds_count"}
-    expect_eq(counts, {"4026531840": 7, str(ino): 9}, "_count by netns")
-    check('tcprtt_rtt_seconds_bucket{netns="%d",le="+Inf"} 9\n' % ino in
-          text, "the +Inf bucket of netns %d:\n%s" % (ino, text[-600:]))
+    check_prometheus(text, NETNS_A, "us", 100, [("netns", "4026531840")])
+    check_prometheus(text, NETNS_B, "us", 27000, [("netns", str(ino))])
+    check('netns="4026532999"' not in text, "the idle namespace shown")
 
     out = os.path.join(tmp, "netns-table.txt")
     expect_eq(run_ok(tool, ["--all-netns", "-O", out], env=env), "",

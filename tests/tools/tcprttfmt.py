@@ -21,6 +21,26 @@ def row_high(i):
     return 1 << i
 
 
+def row_of(rtt_us, unit="us"):
+    """The row of an rtt of whole microseconds: in ms mode the module
+    counts rtt // 1000; row i holds 2^(i-1) <= v < 2^i, v = 0 row 0."""
+    v = rtt_us // 1000 if unit == "ms" else rtt_us
+    return min(v.bit_length(), ROWS - 1)
+
+
+def largest_us(i, unit="us"):
+    """The largest rtt in us that row @i (not the last) holds, searched
+    for through row_of() rather than derived: Prometheus' inclusive le."""
+    lo, hi = 0, 1 << 45
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if row_of(mid, unit) <= i:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def table(rows, unit="us"):
     """The table: 'latency', the header and the rows, as str."""
     assert len(rows) == ROWS

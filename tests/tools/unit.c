@@ -642,11 +642,13 @@ TEST(prometheus)
 	s = RENDER(CALL);
 #undef CALL
 	EXPECT_HAS(s, "# TYPE tcprtt_rtt_seconds histogram\n", "TYPE");
-	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"0.000001\"} 1\n",
-		   "first bucket");
-	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"33.554432\"} 1\n",
+	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"0\"} 1\n",
+		   "row 0 holds rtt 0 only");
+	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"0.000003\"} 1\n",
+		   "row 2 holds up to 3 us");
+	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"33.554431\"} 1\n",
 		   "last finite bucket lacks the last row");
-	EXPECT_EQ(NULL, strstr(s, "67.108864"))
+	EXPECT_EQ(NULL, strstr(s, "67.108863"))
 		TH_LOG("no bucket for the open last row");
 	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_bucket{le=\"+Inf\"} 3\n", "+Inf");
 	EXPECT_HAS(s, "\ntcprtt_rtt_seconds_sum 1.5\n", "sum: %s", s);
@@ -656,10 +658,29 @@ TEST(prometheus)
 #define CALL(m) tcprtt_render_prometheus(m, &ms)
 	s = RENDER(CALL);
 #undef CALL
-	EXPECT_HAS(s, "{le=\"0.001\"} 0\n", "ms: first bucket");
-	EXPECT_HAS(s, "{le=\"0.002\"} 3\n", "ms: second bucket");
-	EXPECT_HAS(s, "{le=\"33554.432\"} 3\n", "ms: last bucket");
+	EXPECT_HAS(s, "{le=\"0.000999\"} 0\n", "ms: row 0 is rtt < 1000 us");
+	EXPECT_HAS(s, "{le=\"0.001999\"} 3\n", "ms: second bucket");
+	EXPECT_HAS(s, "{le=\"33554.431999\"} 3\n", "ms: last bucket");
 	EXPECT_HAS(s, "_sum 0.000012\n", "ms: sum stays exact");
+	free(s);
+}
+
+TEST(label_escapes)
+{
+	char *s;
+
+#define CALL(m) tcprtt_put_label_value(m, "a\\b\"c\nd\te\xc3\xa9\xff\xe0\x80")
+	s = RENDER(CALL);
+#undef CALL
+	/* A tab has no escape in a label; 0xff and E0 80 are not UTF-8. */
+	EXPECT_STREQ("a\\\\b\\\"c\\nd?e\xc3\xa9???", s)
+		TH_LOG("got %s", s);
+	free(s);
+
+#define CALL(m) tcprtt_put_json_string(m, "q\"\x01\n")
+	s = RENDER(CALL);
+#undef CALL
+	EXPECT_STREQ("\"q\\\"\\u0001\\n\"", s) TH_LOG("got %s", s);
 	free(s);
 }
 
