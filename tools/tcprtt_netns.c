@@ -95,19 +95,20 @@ int netns_read(struct ns_snapshot **tables, unsigned int *nr)
 
 unsigned long netns_self(void)
 {
-	char path[600], link[64];
+	char path[600], link[64], *end;
 	unsigned long ino;
 	ssize_t n;
-	char end;
 
+	/* The link reads "net:[INODE]". */
 	snprintf(path, sizeof(path), "%s/self/ns/net", paths.proc_root);
 	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (n < 6)
 		return 0;
 	link[n] = '\0';
-	if (sscanf(link, "net:[%lu]%c", &ino, &end) != 2 || end != ']')
+	if (strncmp(link, "net:[", 5) || link[5] < '0' || link[5] > '9')
 		return 0;
-	return ino;
+	ino = strtoul(link + 5, &end, 10);
+	return strcmp(end, "]") ? 0 : ino;
 }
 
 static void read_comm(const char *pid, char *comm, size_t size)

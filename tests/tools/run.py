@@ -956,6 +956,268 @@ def t_all_netns_intervals(tool, tmp):
               "second interval: the new namespace, whole")
 
 
+# ------------------------------------------ fleets: labels, up, schema
+
+def group_tables(text):
+    """{address: (rows, sum_us)} of a /proc text's per-address blocks,
+    read by splitting on their titles."""
+    out = {}
+    for block in re.split(r"(?m)^(?:Remote|Local) Address = ", text)[1:]:
+        m = re.match(r"(\S+) samples (\d+) average_us \d+ sum_us (\d+)\n",
+                     block)
+        lines = block.split("\n")[3:3 + fmt.ROWS]
+        rows = [int(line.split(":")[1].split()[0]) for line in lines]
+        expect_eq(sum(rows), int(m.group(2)), "model of %s" % m.group(1))
+        out[m.group(1)] = (rows, int(m.group(3)))
+    return out
+
+
+def t_prom_groups(tool):
+    """Every per-address table, "other" too, as a series of its own
+    family, labelled raddr; the main table stays unlabelled."""
+    text = run_ok(tool, ["-f", fixture("grouped.txt"), "--prometheus"])
+    rows, unit, sum_us = parse_model(read(fixture("grouped.txt")))
+    check_prometheus(text, rows, unit, sum_us)
+    groups = group_tables(read(fixture("grouped.txt")))
+    check("other" in groups and len(groups) == 4, "the fixture's groups")
+    for addr, (g_rows, g_sum) in groups.items():
+        check_prometheus(text, g_rows, "us", g_sum, [("raddr", addr)],
+                         name="tcprtt_address_rtt_seconds")
+    check('tcprtt_info{version="",attach="",unit="us",'
+          'filter="family=4 rport=5203"} 1\n' in text,
+          "tcprtt_info of a -f file (no module version):\n" + text[:600])
+
+
+# A cgroup and an ip netns name with every character a label escapes.
+ODD_CGROUP = '/system.slice/a"b\\c.service'
+ODD_NAME = 'blue "x"\\y\nz'
+MISSED = "missed 7\n"
+
+
+def fleet_root(tmp, name):
+    """--all-netns on a fake root: the first namespace unnamed; the
+    second (process 4242) bound to an ip netns name; the third (process
+    4243) named by its cgroup, with per-address tables.  Returns the
+    root and the three (inode, rows, sum_us)."""
+    root, ino, path = netns_root(tmp, name)
+    params = os.path.join(root, "sys/module/tcprtt")
+    with open(os.path.join(params, "version"), "w") as f:
+        f.write("0.9.9\n")
+    with open(os.path.join(params, "parameters/attach"), "w") as f:
+        f.write("tracepoint\n")
+    os.makedirs(os.path.join(root, "run/netns"))
+    # ip netns binds the namespace's nsfs inode: here the same file.
+    os.link(os.path.join(root, "proc/4242/ns/net"),
+            os.path.join(root, "run/netns", ODD_NAME))
+    os.makedirs(os.path.join(root, "proc/4243/ns"))
+    ns3 = os.path.join(root, "proc/4243/ns/net")
+    with open(ns3, "w"):
+        pass
+    with open(os.path.join(root, "proc/4243/comm"), "w") as f:
+        f.write("web\n")
+    with open(os.path.join(root, "proc/4243/cgroup"), "w") as f:
+        f.write("1:name=systemd:/old\n0::%s\n" % ODD_CGROUP)
+    ino3 = os.stat(ns3).st_ino
+    grouped = read(fixture("grouped.txt"))
+    with open(path, "w") as f:
+        f.write("netns 4026531840\n" +
+                fmt.proc(NETNS_A, "us", 100, extra=MISSED + "sessions 2\n")
+                + "\nnetns %d\n" % ino +
+                fmt.proc(NETNS_B, "us", 27000, extra=MISSED) + "\n" +
+                "netns %d\n" % ino3 +
+                grouped.replace("sum_us 830000\n",
+                                "sum_us 830000\n" + MISSED) + "\n")
+    rows3, _, sum3 = parse_model(grouped)
+    return root, [(4026531840, NETNS_A, 100), (ino, NETNS_B, 27000),
+                  (ino3, rows3, sum3)]
+
+
+def t_prom_fleet(tool, tmp):
+    """--all-netns --prometheus: every namespace's series labelled with
+    its inode and its name or cgroup, escaped; one HELP and TYPE per
+    family; tcprtt_info, missed and sessions."""
+    root, nss = fleet_root(tmp, "root-fleet")
+    text = run_ok(tool, ["--all-netns", "--prometheus"],
+                  env={"TCPRTT_ROOT": root})
+    types = prom_structure(text)
+    expect_eq(types, {"tcprtt_up": "gauge", "tcprtt_info": "gauge",
+                      "tcprtt_missed_total": "counter",
+                      "tcprtt_sessions": "gauge",
+                      "tcprtt_rtt_seconds": "histogram",
+                      "tcprtt_address_rtt_seconds": "histogram"},
+              "the families, in order")
+    labels = [[("netns", str(nss[0][0]))],
+              [("netns", str(nss[1][0])), ("netns_name", ODD_NAME)],
+              [("netns", str(nss[2][0])), ("cgroup", ODD_CGROUP)]]
+    for (ino, rows, sum_us), lab in zip(nss, labels):
+        check_prometheus(text, rows, "us", sum_us, lab)
+    check('netns_name="blue \\"x\\"\\\\y\\nz"' in text and
+          'cgroup="/system.slice/a\\"b\\\\c.service"' in text,
+          "escaped label values:\n" + text[:3000])
+    for addr, (g_rows, g_sum) in group_tables(
+            read(fixture("grouped.txt"))).items():
+        check_prometheus(text, g_rows, "us", g_sum,
+                         labels[2] + [("raddr", addr)],
+                         name="tcprtt_address_rtt_seconds")
+    check("\ntcprtt_missed_total 7\n" in text, "missed, once, unlabelled")
+    check('\ntcprtt_sessions{netns="4026531840"} 2\n' in text, "sessions")
+    check('\ntcprtt_info{version="0.9.9",attach="tracepoint",unit="us",'
+          'filter=""} 1\n' in text, "tcprtt_info:\n" + text[:800])
+    # The parser reads the escaped values back as they were.
+    parse = prometheus_parser()
+    got = {(s.labels.get("netns_name"), s.labels.get("cgroup"))
+           for f in parse(text) if f.name == "tcprtt_rtt_seconds"
+           for s in f.samples}
+    expect_eq(got, {(None, None), (ODD_NAME, None), (None, ODD_CGROUP)},
+              "names and cgroups through the parser")
+
+
+def t_json_fleet(tool, tmp):
+    """Schema 2 carries what Prometheus does: version, attach, missed,
+    and per namespace its identity, filter, sessions and groups."""
+    root, nss = fleet_root(tmp, "root-fleet-json")
+    obj = json.loads(run_ok(tool, ["--all-netns", "-j"],
+                            env={"TCPRTT_ROOT": root}))
+    expect_eq((obj["schema"], obj["version"], obj["attach"], obj["missed"]),
+              (2, "0.9.9", "tracepoint", 7), "schema, version, attach, "
+              "missed")
+    got = [(n["netns"], n["netns_name"], n["cgroup"], n["pid"], n["comm"],
+            n["filter"], n["sessions"], n["group_by"])
+           for n in obj["namespaces"]]
+    expect_eq(got, [
+        (nss[0][0], None, None, None, None, "", 2, None),
+        (nss[1][0], ODD_NAME, None, 4242, "echo-server", "", None, None),
+        (nss[2][0], None, ODD_CGROUP, 4243, "web", "family=4 rport=5203",
+         None, "raddr")], "namespaces")
+    for n, (_, rows, sum_us) in zip(obj["namespaces"], nss):
+        check_json(dict(n, timestamp=obj["timestamp"], interval_s=None),
+                   rows, "us", sum_us)
+    groups = group_tables(read(fixture("grouped.txt")))
+    got = {g["addr"]: ([r["count"] for r in g["rows"]],
+                       g["summary"]["sum_us"])
+           for g in obj["namespaces"][2]["groups"]}
+    expect_eq(got, groups, "groups, other included")
+
+
+def self_root(tmp, name):
+    """A fake root whose /proc/self/ns/net names the namespace of process
+    1, in cgroup /init.scope: the tool's own, without --all-netns."""
+    root = fake_root(tmp, name)
+    os.makedirs(os.path.join(root, "proc/1/ns"))
+    ns = os.path.join(root, "proc/1/ns/net")
+    with open(ns, "w"):
+        pass
+    with open(os.path.join(root, "proc/1/comm"), "w") as f:
+        f.write("init\n")
+    with open(os.path.join(root, "proc/1/cgroup"), "w") as f:
+        f.write("0::/init.scope\n")
+    os.makedirs(os.path.join(root, "proc/self/ns"))
+    ino = os.stat(ns).st_ino
+    os.symlink("net:[%d]" % ino, os.path.join(root, "proc/self/ns/net"))
+    return root, ino
+
+
+def t_own_netns(tool, tmp):
+    """Without --all-netns the tool's own namespace is labelled too."""
+    root, ino = self_root(tmp, "root-self")
+    env = {"TCPRTT_ROOT": root}
+    rows, unit, sum_us = parse_model(read(fixture("real.txt")))
+    text = run_ok(tool, ["--prometheus"], env=env)
+    check_prometheus(text, rows, unit, sum_us,
+                     [("netns", str(ino)), ("cgroup", "/init.scope")])
+    obj = json.loads(run_ok(tool, ["-j"], env=env))
+    expect_eq((obj["schema"], obj["netns"], obj["cgroup"], obj["pid"],
+               obj["netns_name"]), (2, ino, "/init.scope", 1, None),
+              "JSON: the namespace")
+    # A file from elsewhere names no namespace.
+    text = run_ok(tool, ["-f", fixture("real.txt"), "--prometheus"],
+                  env=env)
+    check("netns=" not in text, "-f: no netns label")
+
+
+def prom_up(path):
+    try:
+        text = read(path)
+    except FileNotFoundError:
+        return None
+    m = re.search(r"^tcprtt_up (\d)$", text, re.M)
+    return (int(m.group(1)), text) if m else None
+
+
+def wait_up(path, want, proc, deadline=10):
+    end = time.monotonic() + deadline
+    while True:
+        got = prom_up(path)
+        if got and got[0] == want:
+            return got[1]
+        if proc.poll() is not None:
+            raise Fail("tcprtt exited (%d) waiting for tcprtt_up %d: %s"
+                       % (proc.returncode, want,
+                          proc.stderr.read().decode()))
+        check(time.monotonic() < end, "no tcprtt_up %d in %s: %r"
+              % (want, path, got))
+        time.sleep(0.01)    # polling the textfile, with a deadline
+
+
+def t_prom_up(tool, tmp):
+    """The module goes away between two intervals: -O then says
+    tcprtt_up 0 (never the stale report), the run goes on, and says 1
+    again when it is back."""
+    root = fake_root(tmp, "root-up")
+    proc_file = os.path.join(root, "proc/net/tcprtt")
+    target = os.path.join(tmp, "up.prom")
+    proc = start(tool, ["--prometheus", "-i", "0.02", "-O", target],
+                 env={"TCPRTT_ROOT": root})
+    try:
+        wait_up(target, 1, proc)
+        os.rename(proc_file, proc_file + ".gone")
+        text = wait_up(target, 0, proc)
+        expect_eq(prom_structure(text), {"tcprtt_up": "gauge"},
+                  "only tcprtt_up when down")
+        os.rename(proc_file + ".gone", proc_file)
+        text = wait_up(target, 1, proc)
+        rows, unit, sum_us = parse_model(read(fixture("real.txt")))
+        check_prometheus(text, rows, unit, sum_us)
+    finally:
+        proc.send_signal(signal.SIGINT)
+    rc, out, err = finish(proc)
+    expect_eq((rc, out), (0, ""), "exit status and stdout")
+    check(LOAD_HINT in err, "says why it is down: %r" % err)
+    expect_eq(sorted(os.listdir(tmp)).count("up.prom"), 1, "the file")
+    # Once: the file says 0, the status says 1.
+    empty = os.path.join(tmp, "root-up-none")
+    os.makedirs(empty)
+    rc, out, err = run(tool, ["--prometheus", "-O", target],
+                       env={"TCPRTT_ROOT": empty})
+    expect_eq((rc, out, err), (1, "", LOAD_HINT), "once, no module")
+    expect_eq(prom_up(target)[0], 0, "once, no module: tcprtt_up")
+
+
+def t_promtool(tool, tmp):
+    """promtool, Prometheus' own linter, accepts every kind of output."""
+    promtool = shutil.which("promtool")
+    if not promtool:
+        raise Skip("promtool not installed (Debian package prometheus)")
+    root, _ = fleet_root(tmp, "root-promtool")
+    self, _ = self_root(tmp, "root-promtool-self")
+    empty = os.path.join(tmp, "root-promtool-none")
+    os.makedirs(empty)
+    cases = [(["-f", fixture("real.txt")], {}, 0),
+             (["-f", fixture("real-ms.txt")], {}, 0),
+             (["-f", fixture("grouped.txt")], {}, 0),
+             (["--all-netns"], {"TCPRTT_ROOT": root}, 0),
+             ([], {"TCPRTT_ROOT": self}, 0),
+             ([], {"TCPRTT_ROOT": empty}, 1)]
+    for args, env, status in cases:
+        rc, text, _ = run(tool, args + ["--prometheus"], env=env)
+        expect_eq(rc, status, "tcprtt %s" % " ".join(args))
+        p = subprocess.run([promtool, "check", "metrics"],
+                           input=text.encode(), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        expect_eq((p.returncode, p.stdout.decode()), (0, ""),
+                  "promtool check metrics of tcprtt %s" % " ".join(args))
+
+
 # ------------------------------------------- private sessions (a shim)
 
 PARAMS = {"unit": "us", "lport": "0", "rport": "0", "laddr": "",
@@ -1335,6 +1597,16 @@ def main():
               t_all_netns_formats, tool, tmp)
         r.add("%s: --all-netns -i -c" % label, t_all_netns_intervals, tool,
               tmp)
+        r.add("%s: prometheus: per-address series, other" % label,
+              t_prom_groups, tool)
+        r.add("%s: prometheus: --all-netns labels, escapes, families"
+              % label, t_prom_fleet, tool, tmp)
+        r.add("%s: json: schema 2 --all-netns" % label, t_json_fleet, tool,
+              tmp)
+        r.add("%s: own namespace labelled" % label, t_own_netns, tool, tmp)
+        r.add("%s: prometheus: tcprtt_up 0 in -O, then 1" % label,
+              t_prom_up, tool, tmp)
+        r.add("%s: promtool check metrics" % label, t_promtool, tool, tmp)
 
     r.add("man page", t_man, os.path.abspath(args.tool))
     r.add("make install", t_install, args.make)
