@@ -1202,15 +1202,24 @@ def t_promtool(tool, tmp):
     self, _ = self_root(tmp, "root-promtool-self")
     empty = os.path.join(tmp, "root-promtool-none")
     os.makedirs(empty)
-    cases = [(["-f", fixture("real.txt")], {}, 0),
-             (["-f", fixture("real-ms.txt")], {}, 0),
-             (["-f", fixture("grouped.txt")], {}, 0),
-             (["--all-netns"], {"TCPRTT_ROOT": root}, 0),
-             ([], {"TCPRTT_ROOT": self}, 0),
-             ([], {"TCPRTT_ROOT": empty}, 1)]
-    for args, env, status in cases:
+    base = {"tcprtt_up", "tcprtt_info", "tcprtt_rtt_seconds"}
+    addr = base | {"tcprtt_address_rtt_seconds"}
+    # What each must hold, so that promtool sees every family and label.
+    cases = [(["-f", fixture("real.txt")], {}, 0, base),
+             (["-f", fixture("real-ms.txt")], {}, 0, base),
+             (["-f", fixture("grouped.txt")], {}, 0, addr),
+             (["--all-netns"], {"TCPRTT_ROOT": root}, 0,
+              addr | {"tcprtt_missed_total", "tcprtt_sessions"}),
+             ([], {"TCPRTT_ROOT": self}, 0, base),
+             ([], {"TCPRTT_ROOT": empty}, 1, {"tcprtt_up"})]
+    for args, env, status, families in cases:
         rc, text, _ = run(tool, args + ["--prometheus"], env=env)
         expect_eq(rc, status, "tcprtt %s" % " ".join(args))
+        expect_eq(set(prom_structure(text)), families,
+                  "families of tcprtt %s" % " ".join(args))
+        check(args != ["--all-netns"] or
+              ("netns_name=" in text and "cgroup=" in text),
+              "labels that need escaping")
         p = subprocess.run([promtool, "check", "metrics"],
                            input=text.encode(), stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=60)
