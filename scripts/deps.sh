@@ -13,6 +13,8 @@ if [ ${#packages[@]} -eq 0 ]; then
 		linux-source-6.1 sparse
 		qemu-system-x86 busybox-static
 		iproute2 procps python3 bpftrace util-linux libcap2-bin
+		# tools/'s host tests (tests/tools/deps.sh installs them too)
+		python3-prometheus-client prometheus groff-base
 	)
 fi
 
