@@ -319,8 +319,17 @@ static void render_json(FILE *m, const struct report *r,
 	fputs("]}\n", m);
 }
 
-#define RTT_NAME	"tcprtt_rtt_seconds"
 #define ADDR_NAME	"tcprtt_address_rtt_seconds"
+#define UP_HELP		"1 when the last read of the tcprtt module succeeded, " \
+			"0 when it failed or the module is not loaded."
+#define INFO_HELP	"The tcprtt module's version, attach mode, unit and " \
+			"filter; always 1."
+#define MISSED_HELP	"Probe hits the kprobe layer dropped since the " \
+			"module was loaded, in every namespace."
+#define SESSIONS_HELP	"Private sessions open in the network namespace."
+#define ADDR_HELP	"Smoothed round-trip time by local or remote " \
+			"address, up to the module's group_max addresses, " \
+			"the rest as \"other\"."
 
 /*
  * The labels that name @item's namespace: netns="INODE", then its ip netns
@@ -381,8 +390,7 @@ static void prometheus_info(FILE *m, const struct report *r)
 {
 	const struct tcprtt_snapshot *snap = r->first;
 
-	tcprtt_render_prometheus_head(m, "tcprtt_info", "gauge",
-				      "The tcprtt module's version, attach mode, unit and filter; always 1.");
+	tcprtt_render_prometheus_head(m, "tcprtt_info", "gauge", INFO_HELP);
 	fputs("tcprtt_info{version=\"", m);
 	tcprtt_put_label_value(m, r->version);
 	fputs("\",attach=\"", m);
@@ -392,11 +400,52 @@ static void prometheus_info(FILE *m, const struct report *r)
 	tcprtt_put_label_value(m, snap ? snap->filter : "");
 	fputs("\"} 1\n", m);
 	if (r->has_missed) {
-		tcprtt_render_prometheus_head(m, "tcprtt_missed_total", "counter",
-					      "Probe hits the kprobe layer dropped since the module was loaded, in every namespace.");
+		tcprtt_render_prometheus_head(m, "tcprtt_missed_total",
+					      "counter", MISSED_HELP);
 		fprintf(m, "tcprtt_missed_total %llu\n",
 			(unsigned long long)r->missed);
 	}
+}
+
+/* @item's main table, or its address @g's, as a series of @name. */
+static int put_histogram(FILE *m, const char *name,
+			 const struct report_item *item,
+			 const struct tcprtt_group_hist *g)
+{
+	char *labels = item_labels(item, g);
+
+	if (!labels)
+		return -1;
+	tcprtt_render_prometheus_series(m, name, g ? &g->hist :
+					&item->cumulative->total, labels);
+	free(labels);
+	return 0;
+}
+
+static int prometheus_sessions(FILE *m, const struct report *r)
+{
+	bool head = false;
+	unsigned int i;
+	char *labels;
+
+	for (i = 0; i < r->nr_items; i++) {
+		const struct report_item *item = &r->items[i];
+
+		if (!report_shows(r, item) || !item->cumulative->has_sessions)
+			continue;
+		if (!head)
+			tcprtt_render_prometheus_head(m, "tcprtt_sessions",
+						      "gauge", SESSIONS_HELP);
+		head = true;
+		labels = item_labels(item, NULL);
+		if (!labels)
+			return -1;
+		put_sample_name(m, "tcprtt_sessions", labels);
+		fprintf(m, "%llu\n",
+			(unsigned long long)item->cumulative->sessions);
+		free(labels);
+	}
+	return 0;
 }
 
 /*
@@ -407,67 +456,38 @@ static void prometheus_info(FILE *m, const struct report *r)
  */
 static int render_prometheus(FILE *m, const struct report *r)
 {
+	const struct report_item *item;
 	bool head = false;
 	unsigned int i, j;
-	char *labels;
 
-	tcprtt_render_prometheus_head(m, "tcprtt_up", "gauge",
-				      "1 when the last read of the tcprtt module succeeded, 0 when it failed or the module is not loaded.");
+	tcprtt_render_prometheus_head(m, "tcprtt_up", "gauge", UP_HELP);
 	fprintf(m, "tcprtt_up %d\n", !r->down);
 	if (r->down)
 		return 0;
 	prometheus_info(m, r);
+	if (prometheus_sessions(m, r))
+		return -1;
 
-	for (i = 0; i < r->nr_items; i++) {
-		const struct report_item *item = &r->items[i];
-
-		if (!report_shows(r, item) || !item->cumulative->has_sessions)
-			continue;
-		if (!head)
-			tcprtt_render_prometheus_head(m, "tcprtt_sessions", "gauge",
-						      "Private sessions open in the network namespace.");
-		head = true;
-		labels = item_labels(item, NULL);
-		if (!labels)
+	tcprtt_render_prometheus_head(m, TCPRTT_RTT_NAME, "histogram",
+				      TCPRTT_RTT_HELP);
+	for (i = 0; i < r->nr_items; i++)
+		if (report_shows(r, &r->items[i]) &&
+		    put_histogram(m, TCPRTT_RTT_NAME, &r->items[i], NULL))
 			return -1;
-		put_sample_name(m, "tcprtt_sessions", labels);
-		fprintf(m, "%llu\n",
-			(unsigned long long)item->cumulative->sessions);
-		free(labels);
-	}
 
-	tcprtt_render_prometheus_head(m, RTT_NAME, "histogram",
-				      "Smoothed round-trip time of TCP connections, as counted by the tcprtt module.");
 	for (i = 0; i < r->nr_items; i++) {
-		if (!report_shows(r, &r->items[i]))
-			continue;
-		labels = item_labels(&r->items[i], NULL);
-		if (!labels)
-			return -1;
-		tcprtt_render_prometheus_series(m, RTT_NAME,
-						&r->items[i].cumulative->total,
-						labels);
-		free(labels);
-	}
-
-	head = false;
-	for (i = 0; i < r->nr_items; i++) {
-		const struct report_item *item = &r->items[i];
-
+		item = &r->items[i];
 		if (!report_shows(r, item))
 			continue;
 		for (j = 0; j < item->cumulative->nr_groups; j++) {
 			if (!head)
-				tcprtt_render_prometheus_head(m, ADDR_NAME, "histogram",
-							      "Smoothed round-trip time by local or remote address, up to the module's group_max addresses, the rest as \"other\".");
+				tcprtt_render_prometheus_head(m, ADDR_NAME,
+							      "histogram",
+							      ADDR_HELP);
 			head = true;
-			labels = item_labels(item,
-					     &item->cumulative->groups[j]);
-			if (!labels)
+			if (put_histogram(m, ADDR_NAME, item,
+					  &item->cumulative->groups[j]))
 				return -1;
-			tcprtt_render_prometheus_series(m, ADDR_NAME,
-				&item->cumulative->groups[j].hist, labels);
-			free(labels);
 		}
 	}
 	return 0;

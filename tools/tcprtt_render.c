@@ -369,9 +369,6 @@ void tcprtt_put_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-#define PROM_NAME "tcprtt_rtt_seconds"
-#define PROM_HELP "Smoothed round-trip time of TCP connections, as counted by the tcprtt module."
-
 void tcprtt_render_prometheus_head(FILE *f, const char *name,
 				   const char *type, const char *help)
 {
@@ -411,6 +408,7 @@ void tcprtt_render_prometheus_series(FILE *f, const char *name,
 
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h)
 {
-	tcprtt_render_prometheus_head(f, PROM_NAME, "histogram", PROM_HELP);
-	tcprtt_render_prometheus_series(f, PROM_NAME, h, "");
+	tcprtt_render_prometheus_head(f, TCPRTT_RTT_NAME, "histogram",
+				      TCPRTT_RTT_HELP);
+	tcprtt_render_prometheus_series(f, TCPRTT_RTT_NAME, h, "");
 }

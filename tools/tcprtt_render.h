@@ -83,6 +83,10 @@ void tcprtt_render_json_hist(FILE *f, const struct tcprtt_hist *h);
  */
 __u64 tcprtt_row_le_us(unsigned int row, enum tcprtt_unit unit);
 
+#define TCPRTT_RTT_NAME	"tcprtt_rtt_seconds"
+#define TCPRTT_RTT_HELP	"Smoothed round-trip time of TCP connections, " \
+			"as counted by the tcprtt module."
+
 /* One histogram metric, tcprtt_rtt_seconds, in the text exposition format. */
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h);
 

@@ -994,6 +994,20 @@ ODD_NAME = 'blue "x"\\y\nz'
 MISSED = "missed 7\n"
 
 
+def fake_process(root, pid, comm, cgroup):
+    """/proc/PID of a fake root: its ns/net (a file: the inode is what
+    counts, returned), its comm and its cgroup file."""
+    d = os.path.join(root, "proc/%d" % pid)
+    os.makedirs(os.path.join(d, "ns"))
+    with open(os.path.join(d, "ns/net"), "w"):
+        pass
+    with open(os.path.join(d, "comm"), "w") as f:
+        f.write(comm + "\n")
+    with open(os.path.join(d, "cgroup"), "w") as f:
+        f.write(cgroup)
+    return os.stat(os.path.join(d, "ns/net")).st_ino
+
+
 def fleet_root(tmp, name):
     """--all-netns on a fake root: the first namespace unnamed; the
     second (process 4242) bound to an ip netns name; the third (process
@@ -1009,15 +1023,8 @@ def fleet_root(tmp, name):
     # ip netns binds the namespace's nsfs inode: here the same file.
     os.link(os.path.join(root, "proc/4242/ns/net"),
             os.path.join(root, "run/netns", ODD_NAME))
-    os.makedirs(os.path.join(root, "proc/4243/ns"))
-    ns3 = os.path.join(root, "proc/4243/ns/net")
-    with open(ns3, "w"):
-        pass
-    with open(os.path.join(root, "proc/4243/comm"), "w") as f:
-        f.write("web\n")
-    with open(os.path.join(root, "proc/4243/cgroup"), "w") as f:
-        f.write("1:name=systemd:/old\n0::%s\n" % ODD_CGROUP)
-    ino3 = os.stat(ns3).st_ino
+    ino3 = fake_process(root, 4243, "web",
+                        "1:name=systemd:/old\n0::%s\n" % ODD_CGROUP)
     grouped = read(fixture("grouped.txt"))
     with open(path, "w") as f:
         f.write("netns 4026531840\n" +
@@ -1103,16 +1110,8 @@ def self_root(tmp, name):
     """A fake root whose /proc/self/ns/net names the namespace of process
     1, in cgroup /init.scope: the tool's own, without --all-netns."""
     root = fake_root(tmp, name)
-    os.makedirs(os.path.join(root, "proc/1/ns"))
-    ns = os.path.join(root, "proc/1/ns/net")
-    with open(ns, "w"):
-        pass
-    with open(os.path.join(root, "proc/1/comm"), "w") as f:
-        f.write("init\n")
-    with open(os.path.join(root, "proc/1/cgroup"), "w") as f:
-        f.write("0::/init.scope\n")
+    ino = fake_process(root, 1, "init", "0::/init.scope\n")
     os.makedirs(os.path.join(root, "proc/self/ns"))
-    ino = os.stat(ns).st_ino
     os.symlink("net:[%d]" % ino, os.path.join(root, "proc/self/ns/net"))
     return root, ino
 
