@@ -159,7 +159,8 @@ int main(int argc, char **argv)
 	if (left)
 		printf(" allocations %u", n - left);
 	putchar('\n');
-	if (!ret && ko < 0)
+	/* A new namespace's when it was made; a session's in every case. */
+	if ((!ret && ko < 0) || session >= 0)
 		print_summary();
 	free(args);
 	return ret ? 1 : 0;
