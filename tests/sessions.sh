@@ -22,7 +22,6 @@ TESTS="
 
 PARAMS=/sys/module/tcprtt/parameters
 TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
-SESSION_FILE=/proc/net/tcprtt_session
 OTHER_PORT=5202
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 CGROUP=/sys/fs/cgroup/tcprtt-sessions-$$
