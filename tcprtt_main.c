@@ -337,19 +337,19 @@ static __always_inline void tcprtt_count_net(struct tcprtt_net *tn,
 
 /*
  * The per-address tables of a hit that sessions saw: the namespace's, when
- * its filter matched, and those of the grouped sessions that match.  Rare
- * enough to look everything up a second time, which leaves the caller
- * fewer values to keep (and to save registers for).
+ * its filter (@scope) matched, and those of the grouped sessions that
+ * match.  Rare enough to look the namespace up a second time, which leaves
+ * the caller fewer values to keep (and to save registers for).
  */
 static noinline notrace void tcprtt_count_groups(const struct sock *sk,
 						 u32 rtt_us, bool net_matched,
+						 const struct tcprtt_scope *scope,
 						 const struct tcprtt_session_set *sessions)
 {
-	const struct tcprtt_scope *scope = rcu_dereference_sched(tcprtt_scope);
 	struct tcprtt_groups *groups;
 	unsigned int i;
 
-	if (net_matched && scope && scope->group != TCPRTT_GROUP_NONE) {
+	if (net_matched && scope->group != TCPRTT_GROUP_NONE) {
 		groups = rcu_dereference_sched(tcprtt_net_sched(sock_net(sk))->groups);
 		if (groups)
 			tcprtt_groups_add(groups, sk, rtt_us,
@@ -403,7 +403,7 @@ tcprtt_count_sessions_grouped(struct tcprtt_counts __percpu *counts,
 	bool net_matched;
 
 	net_matched = tcprtt_count_tables(counts, sk, rtt_us, scope, sessions);
-	tcprtt_count_groups(sk, rtt_us, net_matched, sessions);
+	tcprtt_count_groups(sk, rtt_us, net_matched, scope, sessions);
 }
 
 /*
