@@ -154,14 +154,9 @@ static inline bool tcprtt_sk_addr_is(const struct sock *sk, bool remote,
  * with no call, so that the probe saves no registers for it and a filter
  * that rejects a hit costs less than counting it would.
  */
-static inline bool tcprtt_scope_match(const struct tcprtt_scope *s,
-				      const struct sock *sk)
+static inline bool tcprtt_scope_match_narrow(const struct tcprtt_scope *s,
+					     const struct sock *sk)
 {
-	if (s->family && s->family != sk->sk_family)
-		return false;
-	/* A family at most: most sessions, and grouping alone. */
-	if (!s->narrow)
-		return true;
 	/* sk_num is in host order, sk_dport in network order. */
 	if (s->lport && s->lport != sk->sk_num)
 		return false;
@@ -170,6 +165,27 @@ static inline bool tcprtt_scope_match(const struct tcprtt_scope *s,
 	if (s->has_laddr && !tcprtt_sk_addr_is(sk, false, &s->laddr))
 		return false;
 	return !s->has_raddr || tcprtt_sk_addr_is(sk, true, &s->raddr);
+}
+
+static inline bool tcprtt_scope_match(const struct tcprtt_scope *s,
+				      const struct sock *sk)
+{
+	if (s->family && s->family != sk->sk_family)
+		return false;
+	return tcprtt_scope_match_narrow(s, sk);
+}
+
+/*
+ * A session's filter: most name a family at most (-4, -6, -m, -b, -B),
+ * which the shortcut stops at.  The namespace's filter, when set, almost
+ * always names a port or an address: it does without.
+ */
+static inline bool tcprtt_session_match(const struct tcprtt_scope *s,
+					const struct sock *sk)
+{
+	if (s->family && s->family != sk->sk_family)
+		return false;
+	return !s->narrow || tcprtt_scope_match_narrow(s, sk);
 }
 
 void tcprtt_groups_add(struct tcprtt_groups *g, const struct sock *sk,

@@ -358,7 +358,7 @@ static noinline notrace void tcprtt_count_groups(const struct sock *sk,
 	for (i = 0; i < sessions->nr; i++) {
 		const struct tcprtt_session *s = sessions->session[i];
 
-		if (s->groups && tcprtt_scope_match(&s->scope, sk))
+		if (s->groups && tcprtt_session_match(&s->scope, sk))
 			tcprtt_groups_add(s->groups, sk, rtt_us, s->unit_ms);
 	}
 }
@@ -381,7 +381,7 @@ static __always_inline bool tcprtt_count_tables(struct tcprtt_counts __percpu *c
 		tcprtt_hist_add(counts, rtt_us, unit_ms);
 	}
 	while ((s = *session++)) {
-		if (!tcprtt_scope_match(&s->scope, sk))
+		if (!tcprtt_session_match(&s->scope, sk))
 			continue;
 		/* Constant units: no division computed for the µs ones. */
 		if (unlikely(s->unit_ms))
