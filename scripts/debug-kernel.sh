@@ -14,7 +14,9 @@
 # fails if any line of the fragment does not survive olddefconfig.  A build
 # is kept in $TCPRTT_CACHE (/var/cache/tcprtt; sid's inside the sid root) and
 # made again only when its key changes: the source package's version, the
-# fragment and the recipe number below.  It takes about 20 minutes of both cores here.
+# fragment and the recipe number below.  It takes about 20 minutes of both
+# cores here from scratch; a change of the fragment alone rebuilds what it
+# touches in the kept tree.
 # -n prints the release of a build already made, and builds nothing.
 set -euo pipefail
 
@@ -29,16 +31,22 @@ say() {
 	echo "debug-kernel.sh: $*" >&2
 }
 
-# build TARBALL TREE KEY FRAGMENT: extract, configure, check, make.  Runs
-# on the host or, for sid, as this script's copy inside the sid root.
+# build TARBALL TREE KEY FRAGMENT SOURCE: extract (unless TREE holds SOURCE,
+# the same package's tree, already), configure, check, make: when only the
+# fragment changed, Kbuild rebuilds only what its options touch.  Runs on
+# the host or, for sid, as this script's copy inside the sid root.
 build() {
-	local tarball=$1 tree=$2 key=$3 frag=$4 line missing=0
+	local tarball=$1 tree=$2 key=$3 frag=$4 source=$5 line missing=0
 
-	rm -rf "$tree"
-	mkdir -p "$tree"
-	say "extracting $tarball into $tree"
-	tar -xaf "$tarball" -C "$tree" --strip-components=1
+	if [ "$(cat "$tree/.tcprtt-source" 2>/dev/null)" != "$source" ]; then
+		rm -rf "$tree"
+		mkdir -p "$tree"
+		say "extracting $tarball into $tree"
+		tar -xaf "$tarball" -C "$tree" --strip-components=1
+		echo "$source" >"$tree/.tcprtt-source"
+	fi
 	cd "$tree"
+	rm -f .tcprtt-key
 	cp "$frag" tcprtt-debug.config
 	make -s x86_64_defconfig
 	scripts/kconfig/merge_config.sh -m -O . .config \
@@ -114,7 +122,8 @@ case $name in
 bookworm) tree=$cache/debug-bookworm/linux ;;
 sid) tree=/usr/src/tcprtt-debug/linux ;;
 esac
-key=$( (echo "$pkg $version recipe $recipe"; cat "$fragment") | sha256sum | cut -c1-16)
+source="$pkg $version recipe $recipe"
+key=$( (echo "$source"; cat "$fragment") | sha256sum | cut -c1-16)
 
 if [ "$(cat "$root$tree/.tcprtt-key" 2>/dev/null)" != "$key" ]; then
 	[ -z "$check_only" ] || { say "no build of $pkg $version with this fragment"; exit 1; }
@@ -123,9 +132,9 @@ if [ "$(cat "$root$tree/.tcprtt-key" 2>/dev/null)" != "$key" ]; then
 		cp "$0" "$root/usr/src/tcprtt-debug/debug-kernel.sh"
 		cp "$fragment" "$root/usr/src/tcprtt-debug/config"
 		"${run[@]}" bash /usr/src/tcprtt-debug/debug-kernel.sh --build \
-			"$tarball" "$tree" "$key" /usr/src/tcprtt-debug/config
+			"$tarball" "$tree" "$key" /usr/src/tcprtt-debug/config "$source"
 	else
-		(build "$tarball" "$tree" "$key" "$fragment")
+		(build "$tarball" "$tree" "$key" "$fragment" "$source")
 	fi
 fi
 
