@@ -208,9 +208,15 @@ run_bpftrace() {
 # have_bpftrace: whether the eBPF peer can be shown beside tcprtt (the sid
 # root of the matrix has none); tcprtt's own checks run either way.
 have_bpftrace() {
-	command -v bpftrace >/dev/null && return 0
-	log "bpftrace is not installed: tcprtt checked, the eBPF side not shown"
-	return 1
+	if ! command -v bpftrace >/dev/null; then
+		log "bpftrace is not installed: tcprtt checked, the eBPF side not shown"
+		return 1
+	fi
+	# The debug kernels are built without eBPF, as the hosts tcprtt is for.
+	if [ ! -e /proc/sys/kernel/unprivileged_bpf_disabled ]; then
+		log "this kernel has no bpf(2): tcprtt checked, the eBPF side not shown"
+		return 1
+	fi
 }
 
 test_lockdown_integrity() {
