@@ -576,28 +576,27 @@ static void tcprtt_summary_show(struct seq_file *seq, struct tcprtt_net *tn,
 		seq_puts(seq, "group_error ENOMEM\n");
 }
 
-static int tcprtt_proc_show(struct seq_file *seq, void *v)
+/*
+ * What /proc/net/tcprtt shows in @tn's namespace: its table and summary,
+ * the filter, and its per-address tables, all read at one instant.
+ */
+static int tcprtt_net_show_locked(struct seq_file *seq, struct tcprtt_net *tn)
 {
-	struct tcprtt_net *tn = net_generic(seq_file_single_net(seq),
-					    tcprtt_hot.net_id);
 	struct tcprtt_groups_snap *snap = NULL;
+	bool unit_ms = tcprtt_hot.unit_ms;
 	struct tcprtt_counts counts;
 	struct tcprtt_groups *g;
-	bool unit_ms, group_failed;
 
-	mutex_lock(&tcprtt_lock);
+	lockdep_assert_held(&tcprtt_lock);
 	tcprtt_hist_read(&tn->hist, &counts);
-	unit_ms = tcprtt_hot.unit_ms;
-	group_failed = tn->group_failed;
 	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt_lock));
-	if (g)
+	if (g) {
 		snap = tcprtt_groups_snapshot(g);
-	mutex_unlock(&tcprtt_lock);
-	if (g && !snap)
-		return -ENOMEM;
-
+		if (!snap)
+			return -ENOMEM;
+	}
 	tcprtt_hist_show(seq, &counts, unit_ms);
-	tcprtt_summary_show(seq, tn, group_failed);
+	tcprtt_summary_show(seq, tn, tn->group_failed);
 	tcprtt_scope_show_global(seq);
 	if (snap) {
 		tcprtt_groups_show(seq, snap, unit_ms);
@@ -606,29 +605,42 @@ static int tcprtt_proc_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+static int tcprtt_proc_show(struct seq_file *seq, void *v)
+{
+	struct tcprtt_net *tn = net_generic(seq_file_single_net(seq),
+					    tcprtt_hot.net_id);
+	int err;
+
+	mutex_lock(&tcprtt_lock);
+	err = tcprtt_net_show_locked(seq, tn);
+	mutex_unlock(&tcprtt_lock);
+	return err;
+}
+
 /*
- * Every namespace's table, for the printer's --all-netns: "netns INODE",
- * the table and its summary, a blank line.  /proc/net/tcprtt_netns, in the
- * initial namespace only, for its root: it shows every container's
- * traffic.  Not in debugfs, which hardened hosts turn off.
+ * Every namespace's /proc/net/tcprtt, for the printer's --all-netns: a
+ * line "netns INODE", then what that namespace's file shows, then a blank
+ * line.  /proc/net/tcprtt_netns, in the initial namespace only, for its
+ * root: it shows every container's traffic.  Not in debugfs, which
+ * hardened hosts turn off.
  */
 static int tcprtt_netns_show(struct seq_file *seq, void *v)
 {
-	struct tcprtt_counts counts;
 	struct tcprtt_net *tn;
+	int err = 0;
 
 	if (!file_ns_capable(seq->file, &init_user_ns, CAP_NET_ADMIN))
 		return -EPERM;
 	mutex_lock(&tcprtt_lock);
 	list_for_each_entry(tn, &tcprtt.nets, node) {
-		tcprtt_hist_read(&tn->hist, &counts);
 		seq_printf(seq, "netns %u\n", tn->net->ns.inum);
-		tcprtt_hist_show(seq, &counts, tcprtt_hot.unit_ms);
-		tcprtt_summary_show(seq, tn, tn->group_failed);
+		err = tcprtt_net_show_locked(seq, tn);
+		if (err)
+			break;
 		seq_putc(seq, '\n');
 	}
 	mutex_unlock(&tcprtt_lock);
-	return 0;
+	return err;
 }
 
 /* Exactly "1", with or without a newline, asks for a reset. */

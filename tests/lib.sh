@@ -156,6 +156,24 @@ set_delay() {
 	fi
 }
 
+# delay_by_source NS DEV ADDR:DELAY...: netem of its own for what each ADDR
+# sends from DEV (a prio band per address; the last band, undelayed, takes
+# the rest).
+delay_by_source() {
+	local ns=$1 dev=$2 band=1 spec
+
+	shift 2
+	ip netns exec "$ns" tc qdisc replace dev "$dev" root handle 1: prio bands $(($# + 1)) \
+		priomap $(printf "$# %.0s" $(seq 16))
+	for spec in "$@"; do
+		ip netns exec "$ns" tc qdisc replace dev "$dev" parent 1:$band \
+			handle $((band * 10)): netem delay "${spec#*:}"
+		ip netns exec "$ns" tc filter add dev "$dev" parent 1: protocol ip prio $band u32 \
+			match ip src "${spec%:*}/32" flowid 1:$band
+		band=$((band + 1))
+	done
+}
+
 # start_server ADDR: an echo server in $SRV, ready when this returns.
 start_server() {
 	local out=/tmp/tcprtt-server-$$-$1

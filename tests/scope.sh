@@ -19,7 +19,7 @@ TESTS="
 	filter_reject_runtime filter_reject_insmod filter_insmod
 	group_three_peers group_hundred_peers group_laddr group_reject
 	group_proc_reset
-	netns_disjoint netns_churn netns_idle
+	netns_disjoint netns_churn netns_idle netns_file_is_each_proc
 	printer_scope printer_all_netns
 "
 
@@ -366,20 +366,10 @@ blocks_add_up() {
 
 # Three peers, each behind its own netem delay on the server's end.
 test_group_three_peers() {
-	local addr ms prev=0 avg n=1
+	local addr ms prev=0 avg
 
 	clear_scope
-	# Bands 1-3 for the three peers, band 4 for everything else.
-	ip netns exec "$SRV" tc qdisc replace dev s0 root handle 1: prio bands 4 \
-		priomap 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3
-	for addr in 192.0.2.2:3 192.0.2.3:24 192.0.2.4:192; do
-		ms=${addr#*:}
-		addr=${addr%:*}
-		ip netns exec "$SRV" tc qdisc replace dev s0 parent 1:$n handle $((n * 10)): netem delay ${ms}ms
-		ip netns exec "$SRV" tc filter add dev s0 parent 1: protocol ip prio $n u32 \
-			match ip src $addr/32 flowid 1:$n
-		n=$((n + 1))
-	done
+	delay_by_source "$SRV" s0 192.0.2.2:3ms 192.0.2.3:24ms 192.0.2.4:192ms
 	# Warm up first: the first round trip to a new peer waits for ARP,
 	# and srtt takes many samples to forget it.  Grouping starts after.
 	for addr in 192.0.2.2 192.0.2.3 192.0.2.4; do
@@ -605,6 +595,41 @@ test_printer_scope() {
 	grep -q "^Remote Address = $SRV6 (samples [1-9]" "$out" || fail "no table of $SRV6"
 	! grep -q "^Remote Address = $SRV4 " "$out" || fail "$SRV4 counted despite -A $SRV6"
 	expect_eq "parameters after" "$before" "$(grep -H . $PARAMS/* | sort)"
+	clear_scope
+}
+
+# netns_part NS: NS's part of the netns file, without its "netns" line.
+netns_part() {
+	awk -v head="netns $(stat -L -c %i "/run/netns/$1")" '
+		$0 == head { on = 1; next }
+		on && /^netns [0-9]+$/ { exit }
+		on { print }' $NETNS_FILE
+}
+
+# netns_part_is_proc NS: NS's part of the netns file is its /proc/net/tcprtt
+# (and the blank line that ends a namespace's part).
+netns_part_is_proc() {
+	diff <(hist "$1"; echo) <(netns_part "$1") >/dev/null
+}
+
+# Each namespace's part of the netns file is what its own /proc/net/tcprtt
+# shows, per-address tables and filter included: --all-netns exports them.
+test_netns_file_is_each_proc() {
+	local ns
+
+	clear_scope
+	set_param group raddr
+	set_param rport $PORT
+	client $SRV4 -n 20 >/dev/null
+	# Two reads agree once the connection's last segments are in.
+	for ns in "$CLI" "$SRV"; do
+		wait_until 30 netns_part_is_proc "$ns" ||
+			fail "$ns's part of $NETNS_FILE is not its /proc/net/tcprtt: $(diff <(hist "$ns"; echo) <(netns_part "$ns") | head -n 20)"
+	done
+	netns_part "$CLI" | grep -q "^Remote Address = $SRV4 samples [1-9]" ||
+		fail "no per-address table for $SRV4 in $CLI's part"
+	netns_part "$CLI" | grep -qx "filter rport=$PORT" ||
+		fail "no filter line in $CLI's part: $(netns_part "$CLI" | grep -v ' : ')"
 	clear_scope
 }
 
