@@ -14,8 +14,11 @@ if [ ${#packages[@]} -eq 0 ]; then
 		qemu-system-x86 busybox-static
 		iproute2 procps python3 bpftrace util-linux libcap2-bin
 		# tools/'s host tests (tests/tools/deps.sh installs them too)
-		python3-prometheus-client prometheus groff-base
+		python3-prometheus-client groff-base
 	)
+	# Debian's prometheus and node_exporter, unpacked for the guest's
+	# fleet test and promtool, never installed: they are daemons.
+	"$(dirname "$0")/prometheus.sh" >/dev/null
 fi
 
 missing=()
