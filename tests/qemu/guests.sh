@@ -13,7 +13,7 @@ TCPRTT_GUESTS=(
 	"2 tcprtt.sh scope.sh hardening.sh"
 	"8 TCPRTT_TESTS=totals hardening.sh"
 	"2 -a debugfs=off TCPRTT_TESTS=load_without_debugfs lifetime.sh"
-	"2 lifetime.sh sessions.sh security.sh"
+	"2 lifetime.sh sessions.sh fleet.sh security.sh"
 )
 
 # guest_parse LINE [VM_OPTION...]: split a guest line into guest_vm (the
