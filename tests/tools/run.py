@@ -1193,6 +1193,61 @@ def t_prom_up(tool, tmp):
     expect_eq(prom_up(target)[0], 0, "once, no module: tcprtt_up")
 
 
+def textfile_writes(path, proc, want, deadline=10):
+    """Waits until the printer has replaced @path @want more times: each
+    -O report is a new file renamed over it."""
+    end = time.monotonic() + deadline
+    seen = set()
+    while len(seen) <= want:
+        try:
+            st = os.stat(path)
+            seen.add((st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+        except FileNotFoundError:
+            pass
+        if proc.poll() is not None:
+            raise Fail("tcprtt exited (%d) during its reports: %s"
+                       % (proc.returncode, proc.stderr.read().decode()))
+        check(time.monotonic() < end, "%d reports to %s, expected %d"
+              % (len(seen) - 1, path, want))
+        time.sleep(0.005)   # polling the textfile, with a deadline
+
+
+RECOVERY = re.compile(r"tcprtt: the tcprtt module is back after "
+                      r"(\d+) failed reads: tcprtt_up 1\n")
+
+
+def t_prom_down_once(tool, tmp):
+    """A module away for many intervals is said once, not at every
+    interval (a service's journal); a new reason once more; its return
+    in one line."""
+    root = fake_root(tmp, "root-down-once")
+    proc_file = os.path.join(root, "proc/net/tcprtt")
+    target = os.path.join(tmp, "down-once.prom")
+    proc = start(tool, ["--prometheus", "-i", "0.02", "-O", target],
+                 env={"TCPRTT_ROOT": root})
+    try:
+        wait_up(target, 1, proc)
+        os.rename(proc_file, proc_file + ".gone")
+        wait_up(target, 0, proc)
+        textfile_writes(target, proc, 5)
+        os.mkdir(proc_file)     # another reason: "Is a directory"
+        textfile_writes(target, proc, 5)
+        os.rmdir(proc_file)
+        os.rename(proc_file + ".gone", proc_file)
+        wait_up(target, 1, proc)
+        textfile_writes(target, proc, 3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+    rc, out, err = finish(proc)
+    expect_eq((rc, out), (0, ""), "exit status and stdout")
+    lines = err.splitlines(True)
+    expect_eq(lines[:2], [LOAD_HINT, "tcprtt: %s: Is a directory\n"
+                          % proc_file], "the reasons, each once")
+    m = RECOVERY.fullmatch("".join(lines[2:]))
+    check(m and int(m.group(1)) >= 10, "one line for the return, after "
+          "10 or more failed reads: %r" % lines[2:])
+
+
 def t_promtool(tool, tmp):
     """promtool, Prometheus' own linter, accepts every kind of output."""
     promtool = shutil.which("promtool")
@@ -1615,6 +1670,8 @@ def main():
         r.add("%s: own namespace labelled" % label, t_own_netns, tool, tmp)
         r.add("%s: prometheus: tcprtt_up 0 in -O, then 1" % label,
               t_prom_up, tool, tmp)
+        r.add("%s: prometheus: a long outage said once" % label,
+              t_prom_down_once, tool, tmp)
         r.add("%s: promtool check metrics" % label, t_promtool, tool, tmp)
 
     r.add("man page", t_man, os.path.abspath(args.tool))
