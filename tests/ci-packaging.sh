@@ -58,6 +58,8 @@ skip() {
 	echo "ok $n $1 # SKIP $2"
 }
 
+# Without set -e, a check that must end its function reads
+# "cond || fail WHY || return".
 fail() {
 	echo "FAIL: $*" >&2
 	return 1
@@ -69,7 +71,7 @@ clean_slate() {
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq tcprtt-dkms tcprtt-tools libbpf-tools
 	fi
 	[ -z "$(dpkg-divert --listpackage /usr/sbin/tcprtt)" ] ||
-		fail "a diversion of /usr/sbin/tcprtt stayed: $(dpkg-divert --list /usr/sbin/tcprtt)"
+		fail "a diversion of /usr/sbin/tcprtt stayed: $(dpkg-divert --list /usr/sbin/tcprtt)" || return
 	dkms remove "tcprtt/$version" --all 2>/dev/null || true
 	rm -rf "/usr/src/tcprtt-$version" "/var/lib/dkms/tcprtt"
 	[ -z "$(dkms status tcprtt 2>/dev/null)" ] || fail "dkms still lists tcprtt"
@@ -182,13 +184,13 @@ run_lintian() {
 apt_install_debs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y \
 		"./$log/deb/tcprtt-dkms_${version}_all.deb" \
-		./"$log"/deb/tcprtt-tools_"$version"_*.deb
-	[ -x /usr/sbin/tcprtt ] || fail "no /usr/sbin/tcprtt"
-	man -w tcprtt >/dev/null || fail "no man page for tcprtt"
-	[ -f /lib/systemd/system/tcprtt-exporter.service ] || fail "no tcprtt-exporter.service"
+		./"$log"/deb/tcprtt-tools_"$version"_*.deb || return
+	[ -x /usr/sbin/tcprtt ] || fail "no /usr/sbin/tcprtt" || return
+	man -w tcprtt >/dev/null || fail "no man page for tcprtt" || return
+	[ -f /lib/systemd/system/tcprtt-exporter.service ] || fail "no tcprtt-exporter.service" || return
 	# A package installed for the command starts no daemon by itself.
 	[ ! -e /etc/systemd/system/multi-user.target.wants/tcprtt-exporter.service ] ||
-		fail "tcprtt-exporter.service enabled on install"
+		fail "tcprtt-exporter.service enabled on install" || return
 	dpkg-query -W -f='${Conffiles}' tcprtt-tools | grep -q ' /etc/default/tcprtt-exporter ' ||
 		fail "/etc/default/tcprtt-exporter is not a conffile"
 }
@@ -210,24 +212,24 @@ libbpf_fetch() {
 # tcprtt-tools' printer at /usr/sbin/tcprtt, libbpf-tools' diverted.
 libbpf_aside() {
 	/usr/sbin/tcprtt --version | grep -qx "tcprtt $version" ||
-		fail "/usr/sbin/tcprtt --version: $(/usr/sbin/tcprtt --version 2>&1)"
+		fail "/usr/sbin/tcprtt --version: $(/usr/sbin/tcprtt --version 2>&1)" || return
 	cmp /usr/sbin/tcprtt.libbpf-tools "$log/libbpf-tools/tcprtt" ||
-		fail "/usr/sbin/tcprtt.libbpf-tools is not libbpf-tools' tcprtt"
+		fail "/usr/sbin/tcprtt.libbpf-tools is not libbpf-tools' tcprtt" || return
 	dpkg-divert --list /usr/sbin/tcprtt
 	[ "$(dpkg-divert --listpackage /usr/sbin/tcprtt)" = tcprtt-tools ] ||
-		fail "no diversion of /usr/sbin/tcprtt by tcprtt-tools"
+		fail "no diversion of /usr/sbin/tcprtt by tcprtt-tools" || return
 	[ "$(dpkg-divert --truename /usr/sbin/tcprtt)" = /usr/sbin/tcprtt.libbpf-tools ] ||
-		fail "diverted to $(dpkg-divert --truename /usr/sbin/tcprtt)"
+		fail "diverted to $(dpkg-divert --truename /usr/sbin/tcprtt)" || return
 	dpkg-query -W -f='${Status}\n' libbpf-tools tcprtt-tools
 }
 
 # libbpf-tools' tcprtt back in its place, and no diversion.
 libbpf_back() {
 	cmp /usr/sbin/tcprtt "$log/libbpf-tools/tcprtt" ||
-		fail "/usr/sbin/tcprtt is not libbpf-tools' tcprtt"
-	[ ! -e /usr/sbin/tcprtt.libbpf-tools ] || fail "/usr/sbin/tcprtt.libbpf-tools stayed"
+		fail "/usr/sbin/tcprtt is not libbpf-tools' tcprtt" || return
+	[ ! -e /usr/sbin/tcprtt.libbpf-tools ] || fail "/usr/sbin/tcprtt.libbpf-tools stayed" || return
 	[ -z "$(dpkg-divert --listpackage /usr/sbin/tcprtt)" ] ||
-		fail "a diversion stayed: $(dpkg-divert --list /usr/sbin/tcprtt)"
+		fail "a diversion stayed: $(dpkg-divert --list /usr/sbin/tcprtt)" || return
 	dpkg -S /usr/sbin/tcprtt | grep -qx 'libbpf-tools: /usr/sbin/tcprtt' ||
 		fail "dpkg -S /usr/sbin/tcprtt: $(dpkg -S /usr/sbin/tcprtt 2>&1)"
 }
@@ -255,8 +257,8 @@ libbpf_purge() {
 }
 
 purge() {
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y tcprtt-dkms tcprtt-tools
-	[ -z "$(dkms status tcprtt)" ] || fail "dkms status still lists: $(dkms status tcprtt)"
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y tcprtt-dkms tcprtt-tools || return
+	[ -z "$(dkms status tcprtt)" ] || fail "dkms status still lists: $(dkms status tcprtt)" || return
 	[ ! -e "/lib/modules/$guest_kver/updates/dkms/tcprtt.ko" ] || fail "tcprtt.ko stayed in $guest_kver"
 }
 
