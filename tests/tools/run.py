@@ -1159,17 +1159,29 @@ def wait_up(path, want, proc, deadline=10):
         time.sleep(0.01)    # polling the textfile, with a deadline
 
 
-def t_prom_up(tool, tmp):
-    """The module goes away between two intervals: -O then says
-    tcprtt_up 0 (never the stale report), the run goes on, and says 1
-    again when it is back."""
-    root = fake_root(tmp, "root-up")
-    proc_file = os.path.join(root, "proc/net/tcprtt")
-    target = os.path.join(tmp, "up.prom")
+def start_up(tool, tmp, name):
+    """tcprtt --prometheus -i 0.02 -O on a fake root with the module, once
+    it has written tcprtt_up 1.  Returns its /proc file, textfile and
+    process."""
+    root = fake_root(tmp, "root-" + name)
+    target = os.path.join(tmp, name + ".prom")
     proc = start(tool, ["--prometheus", "-i", "0.02", "-O", target],
                  env={"TCPRTT_ROOT": root})
     try:
         wait_up(target, 1, proc)
+    except Fail:
+        proc.kill()
+        finish(proc)
+        raise
+    return os.path.join(root, "proc/net/tcprtt"), target, proc
+
+
+def t_prom_up(tool, tmp):
+    """The module goes away between two intervals: -O then says
+    tcprtt_up 0 (never the stale report), the run goes on, and says 1
+    again when it is back."""
+    proc_file, target, proc = start_up(tool, tmp, "up")
+    try:
         os.rename(proc_file, proc_file + ".gone")
         text = wait_up(target, 0, proc)
         expect_eq(prom_structure(text), {"tcprtt_up": "gauge"},
@@ -1221,13 +1233,8 @@ def t_prom_down_once(tool, tmp):
     """A module away for many intervals is said once, not at every
     interval (a service's journal); a new reason once more; its return
     in one line."""
-    root = fake_root(tmp, "root-down-once")
-    proc_file = os.path.join(root, "proc/net/tcprtt")
-    target = os.path.join(tmp, "down-once.prom")
-    proc = start(tool, ["--prometheus", "-i", "0.02", "-O", target],
-                 env={"TCPRTT_ROOT": root})
+    proc_file, target, proc = start_up(tool, tmp, "down-once")
     try:
-        wait_up(target, 1, proc)
         os.rename(proc_file, proc_file + ".gone")
         wait_up(target, 0, proc)
         textfile_writes(target, proc, 5)
