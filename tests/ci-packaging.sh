@@ -8,7 +8,9 @@
 #     the installed module, a kernel without kprobes skipped, dkms remove;
 #  2. the Debian packages: dpkg-buildpackage, lintian, apt-get install of
 #     both .debs, DKMS's build for the installed kernel, a smoke test in the
-#     guest with the installed module and the installed printer, then purge.
+#     guest with the installed module and the installed printer; bookworm's
+#     libbpf-tools, whose /usr/sbin/tcprtt tcprtt-tools diverts, installed
+#     after tcprtt-tools and before it; then purge.
 # Prints KTAP and "N passed, N failed"; exits non-zero on any failure.  Needs
 # root.  Logs are in .cache/ci-packaging/.
 #
@@ -56,6 +58,8 @@ skip() {
 	echo "ok $n $1 # SKIP $2"
 }
 
+# Without set -e, a check that must end its function reads
+# "cond || fail WHY || return".
 fail() {
 	echo "FAIL: $*" >&2
 	return 1
@@ -63,9 +67,11 @@ fail() {
 
 # Nothing of an earlier run may stay: packages, DKMS trees, sources.
 clean_slate() {
-	if dpkg-query -W -f='${Status}' tcprtt-dkms tcprtt-tools 2>/dev/null | grep -q installed; then
-		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq tcprtt-dkms tcprtt-tools
+	if dpkg-query -W -f='${Status}' tcprtt-dkms tcprtt-tools libbpf-tools 2>/dev/null | grep -q installed; then
+		DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq tcprtt-dkms tcprtt-tools libbpf-tools
 	fi
+	[ -z "$(dpkg-divert --listpackage /usr/sbin/tcprtt)" ] ||
+		fail "a diversion of /usr/sbin/tcprtt stayed: $(dpkg-divert --list /usr/sbin/tcprtt)" || return
 	dkms remove "tcprtt/$version" --all 2>/dev/null || true
 	rm -rf "/usr/src/tcprtt-$version" "/var/lib/dkms/tcprtt"
 	[ -z "$(dkms status tcprtt 2>/dev/null)" ] || fail "dkms still lists tcprtt"
@@ -178,14 +184,81 @@ run_lintian() {
 apt_install_debs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y \
 		"./$log/deb/tcprtt-dkms_${version}_all.deb" \
-		./"$log"/deb/tcprtt-tools_"$version"_*.deb
-	[ -x /usr/sbin/tcprtt ] || fail "no /usr/sbin/tcprtt"
-	man -w tcprtt >/dev/null || fail "no man page for tcprtt"
+		./"$log"/deb/tcprtt-tools_"$version"_*.deb || return
+	[ -x /usr/sbin/tcprtt ] || fail "no /usr/sbin/tcprtt" || return
+	man -w tcprtt >/dev/null || fail "no man page for tcprtt" || return
+	[ -f /lib/systemd/system/tcprtt-exporter.service ] || fail "no tcprtt-exporter.service" || return
+	# A package installed for the command starts no daemon by itself.
+	[ ! -e /etc/systemd/system/multi-user.target.wants/tcprtt-exporter.service ] ||
+		fail "tcprtt-exporter.service enabled on install" || return
+	dpkg-query -W -f='${Conffiles}' tcprtt-tools | grep -q ' /etc/default/tcprtt-exporter ' ||
+		fail "/etc/default/tcprtt-exporter is not a conffile"
+}
+
+# Bookworm's libbpf-tools, whose eBPF tcprtt is /usr/sbin/tcprtt too; its
+# tcprtt kept aside to compare with.
+libbpf_fetch() {
+	local dir=$log/libbpf-tools
+
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && apt-get download libbpf-tools) || return 1
+	libbpf_deb=$(ls "$dir"/libbpf-tools_*.deb) || return 1
+	echo "$libbpf_deb"
+	dpkg-deb --fsys-tarfile "$libbpf_deb" | tar -xOf - ./usr/sbin/tcprtt >"$dir/tcprtt" ||
+		fail "no ./usr/sbin/tcprtt in $libbpf_deb"
+}
+
+# tcprtt-tools' printer at /usr/sbin/tcprtt, libbpf-tools' diverted.
+libbpf_aside() {
+	/usr/sbin/tcprtt --version | grep -qx "tcprtt $version" ||
+		fail "/usr/sbin/tcprtt --version: $(/usr/sbin/tcprtt --version 2>&1)" || return
+	cmp /usr/sbin/tcprtt.libbpf-tools "$log/libbpf-tools/tcprtt" ||
+		fail "/usr/sbin/tcprtt.libbpf-tools is not libbpf-tools' tcprtt" || return
+	dpkg-divert --list /usr/sbin/tcprtt
+	[ "$(dpkg-divert --listpackage /usr/sbin/tcprtt)" = tcprtt-tools ] ||
+		fail "no diversion of /usr/sbin/tcprtt by tcprtt-tools" || return
+	[ "$(dpkg-divert --truename /usr/sbin/tcprtt)" = /usr/sbin/tcprtt.libbpf-tools ] ||
+		fail "diverted to $(dpkg-divert --truename /usr/sbin/tcprtt)" || return
+	dpkg-query -W -f='${Status}\n' libbpf-tools tcprtt-tools
+}
+
+# libbpf-tools' tcprtt back in its place, and no diversion.
+libbpf_back() {
+	cmp /usr/sbin/tcprtt "$log/libbpf-tools/tcprtt" ||
+		fail "/usr/sbin/tcprtt is not libbpf-tools' tcprtt" || return
+	[ ! -e /usr/sbin/tcprtt.libbpf-tools ] || fail "/usr/sbin/tcprtt.libbpf-tools stayed" || return
+	[ -z "$(dpkg-divert --listpackage /usr/sbin/tcprtt)" ] ||
+		fail "a diversion stayed: $(dpkg-divert --list /usr/sbin/tcprtt)" || return
+	dpkg -S /usr/sbin/tcprtt | grep -qx 'libbpf-tools: /usr/sbin/tcprtt' ||
+		fail "dpkg -S /usr/sbin/tcprtt: $(dpkg -S /usr/sbin/tcprtt 2>&1)"
+}
+
+# libbpf-tools after tcprtt-tools: its tcprtt goes to the diverted name.
+libbpf_after() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "./$libbpf_deb" && libbpf_aside
+}
+
+# Without tcprtt-tools, libbpf-tools' tcprtt is back.
+libbpf_tools_removed() {
+	DEBIAN_FRONTEND=noninteractive apt-get remove -y tcprtt-tools && libbpf_back
+}
+
+# tcprtt-tools after libbpf-tools: preinst moves its tcprtt aside.
+libbpf_before() {
+	DEBIAN_FRONTEND=noninteractive apt-get install -y ./"$log"/deb/tcprtt-tools_"$version"_*.deb &&
+		libbpf_aside
+}
+
+libbpf_purge() {
+	libbpf_back || return 1
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y libbpf-tools || return 1
+	[ ! -e /usr/sbin/tcprtt ] || fail "/usr/sbin/tcprtt stayed"
 }
 
 purge() {
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y tcprtt-dkms tcprtt-tools
-	[ -z "$(dkms status tcprtt)" ] || fail "dkms status still lists: $(dkms status tcprtt)"
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y tcprtt-dkms tcprtt-tools || return
+	[ -z "$(dkms status tcprtt)" ] || fail "dkms status still lists: $(dkms status tcprtt)" || return
 	[ ! -e "/lib/modules/$guest_kver/updates/dkms/tcprtt.ko" ] || fail "tcprtt.ko stayed in $guest_kver"
 }
 
@@ -227,7 +300,14 @@ if step deb_build build_debs; then
 	else
 		skip deb_guest_smoke "the packages did not install the module"
 	fi
+	libbpf_deb=
+	if step deb_libbpf_fetch libbpf_fetch &&
+	   step deb_libbpf_after libbpf_after; then
+		step deb_libbpf_tools_removed libbpf_tools_removed &&
+			step deb_libbpf_before libbpf_before
+	fi
 	step deb_purge purge
+	[ -z "$libbpf_deb" ] || step deb_libbpf_purge libbpf_purge
 fi
 
 echo "1..$n"

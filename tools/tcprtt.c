@@ -315,6 +315,65 @@ static bool survives_read_errors(void)
 	return env.format == FMT_PROMETHEUS && session_fd < 0;
 }
 
+/*
+ * While reads fail and the run goes on (the module unloaded or upgraded
+ * under --prometheus -i), what they said: a service's journal gets the
+ * reason when reads start failing or it changes, and one line when they
+ * work again, not a line at every interval.
+ */
+static struct {
+	char *reason;			/* NULL while reads work */
+	unsigned long long failed;	/* reads failed since the last good one */
+} outage;
+
+static void outage_end(void)
+{
+	free(outage.reason);
+	outage.reason = NULL;
+	outage.failed = 0;
+}
+
+/* take_reading(), with the failures the run outlives said once. */
+static int take_reading_quietly(struct reading *rd)
+{
+	char *said = NULL;
+	const char *text;
+	size_t len = 0;
+	FILE *held;
+	int ret;
+
+	if (!survives_read_errors())
+		return take_reading(rd);
+	held = open_memstream(&said, &len);
+	if (!held)
+		return take_reading(rd);
+	error_hold(held);
+	ret = take_reading(rd);
+	error_hold(NULL);
+	if (fclose(held)) {
+		free(said);
+		said = NULL;
+	}
+	text = said ? said : "";
+	fflush(stdout);
+	if (!ret) {
+		fputs(text, stderr);
+		if (outage.failed)
+			error("the tcprtt module is back after %llu failed %s: tcprtt_up 1",
+			      outage.failed, outage.failed == 1 ? "read" : "reads");
+		outage_end();
+	} else {
+		if (!outage.reason || strcmp(text, outage.reason)) {
+			fputs(text, stderr);
+			free(outage.reason);
+			outage.reason = strdup(text);
+		}
+		outage.failed++;
+	}
+	free(said);
+	return ret;
+}
+
 static int run_once(void)
 {
 	struct reading now;
@@ -352,7 +411,8 @@ static int run_intervals(void)
 		step = &env.interval;
 	else if (ts_set(&env.duration))
 		step = &env.duration;
-	if (session_fd < 0 && take_reading(&prev) && !survives_read_errors())
+	if (session_fd < 0 && take_reading_quietly(&prev) &&
+	    !survives_read_errors())
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	mark = start;
@@ -368,7 +428,7 @@ static int run_intervals(void)
 		if (!interrupted && step && woke_late(&next, step) &&
 		    !(stop_at && ts_cmp(&next, stop_at) >= 0))
 			continue;
-		if (!take_reading(&now)) {
+		if (!take_reading_quietly(&now)) {
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			emitted = report_since(&now, &prev, ts_diff(&t, &mark),
 					       !reports);
@@ -393,6 +453,7 @@ static int run_intervals(void)
 		}
 	}
 	reading_free(&prev);
+	outage_end();
 	return ret;
 }
 

@@ -136,16 +136,26 @@ static const struct option long_options[] = {
 
 static const char short_options[] = ":i:d:c:TmejO:o:f:rVhp:P:a:A:46bB";
 
+/* Where error() writes: stderr, or the stream given to error_hold(). */
+static FILE *error_out;
+
 void error(const char *fmt, ...)
 {
+	FILE *out = error_out ? error_out : stderr;
 	va_list ap;
 
-	fflush(stdout);
-	fputs("tcprtt: ", stderr);
+	if (!error_out)
+		fflush(stdout);
+	fputs("tcprtt: ", out);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(out, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', out);
+}
+
+void error_hold(FILE *f)
+{
+	error_out = f;
 }
 
 /* Bad usage: one line, pointing at --help; the caller exits with 2. */

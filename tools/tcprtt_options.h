@@ -6,6 +6,7 @@
 #define TCPRTT_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "tcprtt_parse.h"
@@ -62,5 +63,11 @@ bool ts_set(const struct timespec *ts);
 
 /* "tcprtt: " and the message on stderr, after what stdout holds. */
 void error(const char *fmt, ...) __printf(1, 2);
+
+/*
+ * Sends error()'s lines to @f instead of stderr, for a caller that decides
+ * afterwards whether to show them; NULL sends them to stderr again.
+ */
+void error_hold(FILE *f);
 
 #endif /* TCPRTT_OPTIONS_H */

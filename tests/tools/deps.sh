@@ -3,9 +3,10 @@
 #
 # deps.sh - install what `make -C tools check` needs, where it is missing:
 # clang with its libFuzzer runtime, the Prometheus client's parser for the
-# system python3, promtool (Debian's prometheus package, unpacked), groff.
-# Installs only as root with apt-get (Debian); else it names what is
-# missing and the tests that need it report SKIP.
+# system python3, promtool (Debian's prometheus package, unpacked), groff,
+# systemd-analyze and strace.  Installs only as root with apt-get
+# (Debian); else it names what is missing and the tests that need it
+# report SKIP.
 # NO_DEPS=1 turns it off; FORCE=1 (make deps) reports even when complete.
 
 [ -n "$NO_DEPS" ] && exit 0
@@ -35,6 +36,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	"$(dirname "$0")/../../scripts/prometheus.sh" >/dev/null ||
 		echo "deps: could not unpack prometheus: the promtool test will SKIP" >&2
 fi
+# systemd-analyze checks the exporter's unit; strace, the calls it allows.
+command -v systemd-analyze >/dev/null || need="$need systemd"
+command -v strace >/dev/null || need="$need strace"
 
 if [ -z "$need" ]; then
 	[ -n "$FORCE" ] && echo "deps: all present"

@@ -26,6 +26,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import stat
@@ -1158,17 +1159,29 @@ def wait_up(path, want, proc, deadline=10):
         time.sleep(0.01)    # polling the textfile, with a deadline
 
 
-def t_prom_up(tool, tmp):
-    """The module goes away between two intervals: -O then says
-    tcprtt_up 0 (never the stale report), the run goes on, and says 1
-    again when it is back."""
-    root = fake_root(tmp, "root-up")
-    proc_file = os.path.join(root, "proc/net/tcprtt")
-    target = os.path.join(tmp, "up.prom")
+def start_up(tool, tmp, name):
+    """tcprtt --prometheus -i 0.02 -O on a fake root with the module, once
+    it has written tcprtt_up 1.  Returns its /proc file, textfile and
+    process."""
+    root = fake_root(tmp, "root-" + name)
+    target = os.path.join(tmp, name + ".prom")
     proc = start(tool, ["--prometheus", "-i", "0.02", "-O", target],
                  env={"TCPRTT_ROOT": root})
     try:
         wait_up(target, 1, proc)
+    except Fail:
+        proc.kill()
+        finish(proc)
+        raise
+    return os.path.join(root, "proc/net/tcprtt"), target, proc
+
+
+def t_prom_up(tool, tmp):
+    """The module goes away between two intervals: -O then says
+    tcprtt_up 0 (never the stale report), the run goes on, and says 1
+    again when it is back."""
+    proc_file, target, proc = start_up(tool, tmp, "up")
+    try:
         os.rename(proc_file, proc_file + ".gone")
         text = wait_up(target, 0, proc)
         expect_eq(prom_structure(text), {"tcprtt_up": "gauge"},
@@ -1191,6 +1204,56 @@ def t_prom_up(tool, tmp):
                        env={"TCPRTT_ROOT": empty})
     expect_eq((rc, out, err), (1, "", LOAD_HINT), "once, no module")
     expect_eq(prom_up(target)[0], 0, "once, no module: tcprtt_up")
+
+
+def textfile_writes(path, proc, want, deadline=10):
+    """Waits until the printer has replaced @path @want more times: each
+    -O report is a new file renamed over it."""
+    end = time.monotonic() + deadline
+    seen = set()
+    while len(seen) <= want:
+        try:
+            st = os.stat(path)
+            seen.add((st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+        except FileNotFoundError:
+            pass
+        if proc.poll() is not None:
+            raise Fail("tcprtt exited (%d) during its reports: %s"
+                       % (proc.returncode, proc.stderr.read().decode()))
+        check(time.monotonic() < end, "%d reports to %s, expected %d"
+              % (len(seen) - 1, path, want))
+        time.sleep(0.005)   # polling the textfile, with a deadline
+
+
+RECOVERY = re.compile(r"tcprtt: the tcprtt module is back after "
+                      r"(\d+) failed reads: tcprtt_up 1\n")
+
+
+def t_prom_down_once(tool, tmp):
+    """A module away for many intervals is said once, not at every
+    interval (a service's journal); a new reason once more; its return
+    in one line."""
+    proc_file, target, proc = start_up(tool, tmp, "down-once")
+    try:
+        os.rename(proc_file, proc_file + ".gone")
+        wait_up(target, 0, proc)
+        textfile_writes(target, proc, 5)
+        os.mkdir(proc_file)     # another reason: "Is a directory"
+        textfile_writes(target, proc, 5)
+        os.rmdir(proc_file)
+        os.rename(proc_file + ".gone", proc_file)
+        wait_up(target, 1, proc)
+        textfile_writes(target, proc, 3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+    rc, out, err = finish(proc)
+    expect_eq((rc, out), (0, ""), "exit status and stdout")
+    lines = err.splitlines(True)
+    expect_eq(lines[:2], [LOAD_HINT, "tcprtt: %s: Is a directory\n"
+                          % proc_file], "the reasons, each once")
+    m = RECOVERY.fullmatch("".join(lines[2:]))
+    check(m and int(m.group(1)) >= 10, "one line for the return, after "
+          "10 or more failed reads: %r" % lines[2:])
 
 
 def t_promtool(tool, tmp):
@@ -1423,6 +1486,216 @@ def t_session_write_errors(tool, shim, tmp):
         check("read" not in shim_file(d, "log"), "read after a failed write")
 
 
+# ------------------------------- the exporter's systemd unit (tcprtt-tools)
+
+UNIT = os.path.join(TOOLS, "tcprtt-exporter.service")
+DEFAULTS = os.path.join(TOOLS, "tcprtt-exporter.default")
+
+
+def unit_settings(path):
+    """{(section, key): [values]} of a systemd unit, in order."""
+    out, section = {}, None
+    for line in read(path).splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        check(not line.endswith("\\"), "%s: a continued line" % path)
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        key, sep, value = line.partition("=")
+        check(sep and section, "%s: %r is no setting" % (path, line))
+        out.setdefault((section, key.strip()), []).append(value.strip())
+    return out
+
+
+def unit_environment(settings):
+    """Environment= as systemd reads it: quoted assignments, each one
+    word however many spaces it holds."""
+    env = {}
+    for value in settings.get(("Service", "Environment"), []):
+        for word in shlex.split(value):
+            name, _, val = word.partition("=")
+            env[name] = val
+    return env
+
+
+def environment_file(text):
+    """VAR=VALUE lines of an EnvironmentFile=, quotes removed; comments
+    and blank lines skipped."""
+    env = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;":
+            continue
+        name, sep, value = line.partition("=")
+        check(sep, "environment file line %r" % line)
+        words = shlex.split(value)
+        check(len(words) <= 1, "unquoted spaces in %r" % line)
+        env[name.strip()] = words[0] if words else ""
+    return env
+
+
+def exec_line(value, env):
+    """The argv of an Exec*= line: a word "$VAR" is the variable split at
+    white space, "${VAR}" always one word (systemd.service(5))."""
+    argv = []
+    for word in shlex.split(value.lstrip("-@:+!")):
+        m = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", word)
+        if m:
+            argv += env.get(m.group(1), "").split()
+            continue
+        argv.append(re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}",
+                           lambda v: env.get(v.group(1), ""), word))
+    return argv
+
+
+def t_unit_settings():
+    """What the unit promises: the printer with the defaults the default
+    file documents; the textfile removed on stop, in the one directory it
+    may write and insists on; the capabilities --all-netns needs; the
+    host's network namespace."""
+    s = unit_settings(UNIT)
+    one = {k: v[-1] for k, v in s.items()}
+    env = unit_environment(s)
+    expect_eq(sorted(env), ["ARGS", "TEXTFILE"], "Environment= names")
+    documented = environment_file("\n".join(
+        line[1:] for line in read(DEFAULTS).splitlines()
+        if re.match(r"#(ARGS|TEXTFILE)=", line)))
+    expect_eq(documented, env, "the defaults that %s documents"
+              % os.path.basename(DEFAULTS))
+    expect_eq(environment_file(read(DEFAULTS)), {},
+              "settings in force in the shipped default file")
+    expect_eq(s.get(("Service", "EnvironmentFile")),
+              ["-/etc/default/tcprtt-exporter"], "EnvironmentFile=")
+    argv = exec_line(one[("Service", "ExecStart")], env)
+    expect_eq(argv[0], "/usr/sbin/tcprtt", "ExecStart's program")
+    check(len(argv) > 4 and argv[-2:] == ["-O", env["TEXTFILE"]],
+          "ExecStart: $ARGS split, -O ${TEXTFILE}: %r" % argv)
+    check("--prometheus" in argv and "-i" in argv, "ExecStart: --prometheus"
+          " -i: %r" % argv)
+    expect_eq(exec_line(one[("Service", "ExecStopPost")], env),
+              ["/bin/rm", "-f", env["TEXTFILE"]], "ExecStopPost")
+    textdir = os.path.dirname(env["TEXTFILE"])
+    expect_eq((one.get(("Service", "ReadWritePaths")),
+               one.get(("Unit", "AssertPathIsDirectory"))),
+              (textdir, textdir), "ReadWritePaths=, AssertPathIsDirectory=")
+    check(env["TEXTFILE"].endswith(".prom"), "a textfile node_exporter reads")
+    expect_eq(sorted(one.get(("Service", "CapabilityBoundingSet"),
+                             "").split()),
+              ["CAP_NET_ADMIN", "CAP_SYS_PTRACE"], "CapabilityBoundingSet=")
+    for key, want in (("Restart", "on-failure"), ("NoNewPrivileges", "yes"),
+                      ("ProtectSystem", "strict"), ("ProtectHome", "yes"),
+                      ("PrivateTmp", "yes"), ("UMask", "0022"),
+                      ("MemoryDenyWriteExecute", "yes"),
+                      ("RestrictAddressFamilies", "none")):
+        expect_eq(one.get(("Service", key)), want, key + "=")
+    for key in ("PrivateNetwork", "NetworkNamespacePath", "PrivateUsers",
+                "ProtectProc", "ProcSubset", "User", "DynamicUser"):
+        check(("Service", key) not in s, "%s= set: see the unit's comments"
+              % key)
+
+
+def resolved_unit(tool, tmp, textfile):
+    """The unit's ExecStart and ExecStopPost as systemd would run them,
+    with @textfile in TEXTFILE as an operator's default file sets it."""
+    s = unit_settings(UNIT)
+    env = unit_environment(s)
+    env.update(environment_file('TEXTFILE="%s"\n' % textfile))
+    start = exec_line(s[("Service", "ExecStart")][-1], env)
+    stop = exec_line(s[("Service", "ExecStopPost")][-1], env)
+    return [tool] + start[1:], stop
+
+
+def t_unit_runs(tool, tmp):
+    """ExecStart runs: its arguments are the printer's, and on the stop's
+    SIGTERM it writes a last report with tcprtt_up 1 and exits 0 (not a
+    failure to restart); ExecStopPost then removes the textfile.  A path
+    with a space checks that ${TEXTFILE} stays one word."""
+    root, ino, fifo = netns_root(tmp, "root-unit", fifo=True)
+    textfile = os.path.join(tmp, "text files", "tcprtt.prom")
+    os.makedirs(os.path.dirname(textfile))
+    start_argv, stop_argv = resolved_unit(tool, tmp, textfile)
+    proc = start(start_argv[0], start_argv[1:], env={"TCPRTT_ROOT": root})
+    fifo.feed(netns_text(ino), proc)            # the first read
+    proc.send_signal(signal.SIGTERM)            # systemctl stop
+    fifo.feed(netns_text(ino), proc)            # the last report's
+    rc, out, err = finish(proc)
+    expect_eq((rc, out, err), (0, "", ""), "exit status, stdout, stderr")
+    up, text = prom_up(textfile) or (None, "")
+    expect_eq(up, 1, "tcprtt_up in the textfile")
+    check('tcprtt_rtt_seconds_count{netns="%d"' % ino in text,
+          "--all-netns series:\n" + text[:800])
+    p = subprocess.run(stop_argv, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    expect_eq((p.returncode, os.listdir(os.path.dirname(textfile))), (0, []),
+              "ExecStopPost: status, what is left")
+
+
+def t_unit_verify(tool, tmp):
+    """systemd-analyze verify, on a copy that runs the built printer."""
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        raise Skip("systemd-analyze not installed (Debian package systemd)")
+    d = os.path.join(tmp, "unit-verify")
+    os.makedirs(d)
+    copy = os.path.join(d, os.path.basename(UNIT))
+    with open(copy, "w") as f:
+        f.write(read(UNIT).replace("=/usr/sbin/tcprtt ", "=%s " % tool))
+    p = subprocess.run([analyze, "verify", "--man=no", copy],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=120)
+    expect_eq((p.returncode, p.stdout.decode()), (0, ""),
+              "systemd-analyze verify")
+
+
+def syscall_group(analyze, name, seen=None):
+    """The system calls of a systemd-analyze syscall-filter group."""
+    p = subprocess.run([analyze, "syscall-filter", name],
+                       stdout=subprocess.PIPE, timeout=60)
+    calls = set()
+    for line in p.stdout.decode().splitlines()[1:]:
+        word = line.strip()
+        if not word or word.startswith("#"):
+            continue
+        calls |= syscall_group(analyze, word) if word[0] == "@" else {word}
+    return calls
+
+
+def t_unit_syscalls(tool, tmp):
+    """Every system call the printer makes as the unit runs it (strace)
+    passes the unit's SystemCallFilter=: a call it refuses would fail
+    with EPERM only in production."""
+    analyze, strace = shutil.which("systemd-analyze"), shutil.which("strace")
+    if not analyze or not strace:
+        raise Skip("needs systemd-analyze and strace")
+    allowed = set()
+    for value in unit_settings(UNIT)[("Service", "SystemCallFilter")]:
+        deny = value.startswith("~")
+        calls = set()
+        for name in value.lstrip("~").split():
+            calls |= (syscall_group(analyze, name) if name[0] == "@"
+                      else {name})
+        allowed = allowed - calls if deny else allowed | calls
+    check(len(allowed) > 100, "the filter's calls: %d" % len(allowed))
+    root, _ = fleet_root(tmp, "root-unit-syscalls")
+    textfile = os.path.join(tmp, "unit-syscalls.prom")
+    argv, _ = resolved_unit(tool, tmp, textfile)
+    argv[argv.index("-i") + 1] = "0.01"
+    trace = os.path.join(tmp, "unit-syscalls.strace")
+    rc, out, err = run(strace, ["-f", "-qq", "-o", trace] + argv +
+                       ["-c", "3"], env={"TCPRTT_ROOT": root}, timeout=60)
+    expect_eq((rc, err), (0, ""), "tcprtt under strace")
+    expect_eq(prom_up(textfile)[0], 1, "tcprtt_up")
+    used = set()
+    for line in read(trace).splitlines():
+        m = re.match(r"(?:\d+ +)?([a-z0-9_]+)\(", line)
+        if m:
+            used.add(m.group(1))
+    check("rename" in used or "renameat2" in used, "calls seen: %r" % used)
+    expect_eq(sorted(used - allowed), [], "calls SystemCallFilter= refuses")
+
+
 # ---------------------------------------------------- docs, build, fuzz
 
 def t_man(tool):
@@ -1458,12 +1731,19 @@ def t_install(make):
                                                       p.stdout.decode()))
             binary = os.path.join(dest, "usr/sbin/tcprtt")
             page = os.path.join(dest, "usr/share/man/man8/tcprtt.8")
+            unit = os.path.join(dest, "lib/systemd/system",
+                                os.path.basename(UNIT))
+            defaults = os.path.join(dest, "etc/default/tcprtt-exporter")
             if target == "install":
                 check(os.access(binary, os.X_OK), "%s missing" % binary)
                 check(os.path.isfile(page), "%s missing" % page)
+                expect_eq(read(unit), read(UNIT), "installed unit")
+                expect_eq(read(defaults), read(DEFAULTS),
+                          "installed default file")
             else:
-                check(not os.path.exists(binary) and
-                      not os.path.exists(page), "uninstall left files")
+                left = [f for f in (binary, page, unit, defaults)
+                        if os.path.exists(f)]
+                expect_eq(left, [], "what uninstall left")
     finally:
         shutil.rmtree(dest, ignore_errors=True)
 
@@ -1618,8 +1898,17 @@ def main():
         r.add("%s: own namespace labelled" % label, t_own_netns, tool, tmp)
         r.add("%s: prometheus: tcprtt_up 0 in -O, then 1" % label,
               t_prom_up, tool, tmp)
+        r.add("%s: prometheus: a long outage said once" % label,
+              t_prom_down_once, tool, tmp)
         r.add("%s: promtool check metrics" % label, t_promtool, tool, tmp)
 
+    r.add("exporter unit: settings and defaults", t_unit_settings)
+    r.add("exporter unit: ExecStart runs, ExecStopPost cleans", t_unit_runs,
+          os.path.abspath(args.tool), r.tmp)
+    r.add("exporter unit: systemd-analyze verify", t_unit_verify,
+          os.path.abspath(args.tool), r.tmp)
+    r.add("exporter unit: the printer's calls pass its filter",
+          t_unit_syscalls, os.path.abspath(args.tool), r.tmp)
     r.add("man page", t_man, os.path.abspath(args.tool))
     r.add("make install", t_install, args.make)
     r.add("clang -Werror build", t_clang_build, args.clang_build)
