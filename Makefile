@@ -138,8 +138,8 @@ matrix:
 
 # The whole guest suite in the two debug kernels, 6.1 and sid's newest
 # (KASAN, lockdep, PROVE_RCU, kmemleak, fault injection), each built first
-# when tests/debug/config or its source package changed (README, "Debug
-# kernels").
+# when tests/debug/config or its source package changed (docs/testing.md,
+# "Debug kernels").
 debug-test:
 	tests/matrix.sh debug debug-sid
 

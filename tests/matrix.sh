@@ -30,15 +30,16 @@ cd "$top" || exit 1
 . tests/qemu/guests.sh
 ALL=(bookworm rt bpo sid bullseye arm64)
 DEBUG=(debug debug-sid)
-# Wall seconds each took here with its kernel installed (README, "Kernel
-# matrix"), plus a third for a busy host; --ci plans with them.
+# Wall seconds each took here with its kernel installed (docs/testing.md,
+# "Kernel matrix"), plus a third for a busy host; --ci plans with them.
 declare -A EXPECT=([bookworm]=250 [rt]=210 [bpo]=180 [sid]=180 [bullseye]=450 [arm64]=800)
 # The debug kernels' whole guest suite, the kernel already built: not yet
-# measured; their guests' timeout until it is (README, "Debug kernels").
+# measured; their guests' timeout until it is (docs/testing.md, "Debug
+# kernels").
 declare -A EXPECT_DEBUG_FULL=([debug]=10800 [debug-sid]=10800)
 # With --ci: the short suite's wall time here, and a build's on an idle
-# machine (README, "Debug kernels"); a debug kernel that cannot finish
-# within the budget is skipped with the reason, never cut off.
+# machine (docs/testing.md, "Debug kernels"); a debug kernel that cannot
+# finish within the budget is skipped with the reason, never cut off.
 DEBUG_SHORT_SECONDS=2800
 DEBUG_BUILD_SECONDS=2400
 cache=${TCPRTT_CACHE:-/var/cache/tcprtt}
@@ -154,8 +155,8 @@ ARM64_GUESTS=(
 )
 
 # The debug kernels: KASAN and lockdep make a guest about ten times slower
-# (README, "Debug kernels"), so they get hours, small counts and a
-# kselftest timeout of 3 hours a script (each overridden by the same
+# (docs/testing.md, "Debug kernels"), so they get hours, small counts and
+# a kselftest timeout of 3 hours a script (each overridden by the same
 # variable in the environment); a warning panics them.
 # 1.5 GiB: kmemleak's scan walks every page's struct page, so a test's two
 # scans take ~20 s here against ~27 s with 3 GiB (and 13 s with 1 GiB).
