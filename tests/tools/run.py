@@ -1256,14 +1256,32 @@ def t_prom_down_once(tool, tmp):
           "10 or more failed reads: %r" % lines[2:])
 
 
-def t_promtool(tool, tmp):
-    """promtool, Prometheus' own linter, accepts every kind of output."""
-    # Debian's package as scripts/prometheus.sh unpacks it, or installed.
+def find_promtool():
+    """Debian's package as scripts/prometheus.sh unpacks it, or installed."""
     promtool = os.path.join(ROOT, ".cache/prometheus/usr/bin/promtool")
     if not os.access(promtool, os.X_OK):
         promtool = shutil.which("promtool")
     if not promtool:
         raise Skip("no promtool: run scripts/prometheus.sh (as root)")
+    return promtool
+
+
+def t_rules():
+    """docs/tcprtt.rules.yml is valid, and on made-up series of two hosts
+    its quantiles fall in the right rows and its alerts fire when they
+    should: a slow busy peer, not a slow idle one; tcprtt_up 0."""
+    promtool = find_promtool()
+    for cmd in (["check", "rules", os.path.join(ROOT, "docs/tcprtt.rules.yml")],
+                ["test", "rules", os.path.join(HERE, "rules_test.yml")]):
+        p = subprocess.run([promtool] + cmd, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        expect_eq(p.returncode, 0, "promtool %s: %s" %
+                  (" ".join(cmd[:2]), p.stdout.decode()))
+
+
+def t_promtool(tool, tmp):
+    """promtool, Prometheus' own linter, accepts every kind of output."""
+    promtool = find_promtool()
     root, _ = fleet_root(tmp, "root-promtool")
     self, _ = self_root(tmp, "root-promtool-self")
     empty = os.path.join(tmp, "root-promtool-none")
@@ -1902,6 +1920,7 @@ def main():
               t_prom_down_once, tool, tmp)
         r.add("%s: promtool check metrics" % label, t_promtool, tool, tmp)
 
+    r.add("prometheus rules: promtool check and test", t_rules)
     r.add("exporter unit: settings and defaults", t_unit_settings)
     r.add("exporter unit: ExecStart runs, ExecStopPost cleans", t_unit_runs,
           os.path.abspath(args.tool), r.tmp)
