@@ -369,6 +369,47 @@ void tcprtt_put_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/*
+ * @s as XML character data or inside a quoted attribute: the five markup
+ * characters as entities; control characters, which XML 1.0 forbids, and
+ * bytes that are not UTF-8 as '?'.
+ */
+void tcprtt_put_xml_text(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int n;
+
+	while (*p) {
+		switch (*p) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
+		default:
+			n = *p < 0x20 || *p == 0x7f ? 0 : utf8_len(p);
+			if (!n) {
+				fputc('?', f);
+				break;
+			}
+			fwrite(p, 1, n, f);
+			p += n;
+			continue;
+		}
+		p++;
+	}
+}
+
 void tcprtt_render_prometheus_head(FILE *f, const char *name,
 				   const char *type, const char *help)
 {
