@@ -198,8 +198,8 @@ static const char *unit_text(void)
 
 /*
  * A row boundary of @v in the histogram's unit, for the axis: short,
- * three digits at most ("512 µs", "2.05 ms", "1.05 s").  Tooltips give
- * the exact values.
+ * three digits where they do ("512 µs", "2.05 ms", "1.05 s", "1049 s").
+ * Tooltips give the exact values.
  */
 static void put_rtt(FILE *m, __u64 v)
 {
@@ -209,8 +209,10 @@ static void put_rtt(FILE *m, __u64 v)
 		fprintf(m, "%llu \xc2\xb5s", (unsigned long long)v);
 	else if (ms < 1000)
 		fprintf(m, "%.3g ms", ms);
-	else
+	else if (ms < 1000000)
 		fprintf(m, "%.3g s", ms / 1e3);
+	else
+		fprintf(m, "%.0f s", ms / 1e3);
 }
 
 /* @ts less @ms_before milliseconds, as local HH:MM:SS[.mmm]. */

@@ -10,7 +10,8 @@
 
 /*
  * The newest intervals drawn; older ones scroll out to the left.  About
- * 250 bytes each: 75 KiB in all, and an SVG of at most a few hundred KiB.
+ * 250 bytes each: 75 KiB in all.  The SVG takes some 250 bytes a cell
+ * with samples: 2 MiB if every row of every column had some.
  */
 #define HEATMAP_COLUMNS 300
 
