@@ -10,7 +10,7 @@
  * This file is the run itself: once, or the interval loop and its
  * signals.  tcprtt_options.c reads the command line, tcprtt_module.c the
  * module's files, tcprtt_netns.c every namespace's, tcprtt_output.c
- * writes the reports.
+ * writes the reports, tcprtt_heatmap.c draws them with --heatmap.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcprtt_heatmap.h"
 #include "tcprtt_module.h"
 #include "tcprtt_netns.h"
 #include "tcprtt_options.h"
@@ -286,7 +287,11 @@ static int report_since(const struct reading *now, const struct reading *prev,
 		r.items[0].netns = netns_self();
 	if (r.all_netns || r.items[0].netns)
 		netns_identify(r.items, r.nr_items);
-	ret = report_emit(&r, first);
+	/* --heatmap has one table: never --all-netns, never idle-skipped. */
+	if (env.heatmap && prev && heatmap_add(r.items[0].shown, interval_s))
+		ret = -1;
+	else
+		ret = report_emit(&r, first);
 	netns_forget(r.items, r.nr_items);
 out:
 	free(deltas);
@@ -493,7 +498,14 @@ int main(int argc, char **argv)
 		if (session_fd < 0)
 			return 1;
 	}
-	ret = run_intervals();
+	if (env.heatmap && heatmap_start()) {
+		ret = 1;
+	} else {
+		ret = run_intervals();
+		/* Whatever ended the run, the picture says it is over. */
+		if (env.heatmap && heatmap_finish())
+			ret = 1;
+	}
 	/* The session ends with its descriptor, also on a crash or kill. */
 	if (session_fd >= 0)
 		close(session_fd);

@@ -19,6 +19,7 @@ enum {
 	OPT_PROMETHEUS = 0x100,
 	OPT_EXTENDED,
 	OPT_ALL_NETNS,
+	OPT_HEATMAP,
 };
 
 struct options env = {
@@ -38,7 +39,7 @@ static const char usage_text[] =
 "USAGE: tcprtt [-h] [-V] [-i SECONDS] [-d SECONDS] [-c COUNT] [-T] [-m] [-e]\n"
 "              [-j | -o FORMAT | --prometheus] [-O FILE] [-f FILE] [-r]\n"
 "              [-p PORT] [-P PORT] [-a ADDR] [-A ADDR] [-4 | -6] [-b | -B]\n"
-"              [--all-netns]\n"
+"              [--all-netns] [--heatmap FILE]\n"
 "\n"
 "EXAMPLES:\n"
 "    tcprtt                # the histogram counted since load or last reset\n"
@@ -59,6 +60,9 @@ static const char usage_text[] =
 "    tcprtt --all-netns    # one table per network namespace\n"
 "    tcprtt --all-netns -j -i 10\n"
 "                          # every namespace's, as JSON every 10 s\n"
+"    tcprtt -i 1 --heatmap rtt.svg\n"
+"                          # tables every second, and an SVG heatmap of\n"
+"                          # them all, rewritten every second\n"
 "\n"
 "OPTIONS:\n"
 "  -i, --interval=SECONDS   print every SECONDS what was counted during it\n"
@@ -101,6 +105,10 @@ static const char usage_text[] =
 "      --all-netns          one histogram per network namespace with\n"
 "                           samples, headed by its inode and a process in\n"
 "                           it; in every format, once or at -i\n"
+"      --heatmap=FILE       also draw every interval as a column of an SVG\n"
+"                           heatmap (time across, rtt rows up, colour the\n"
+"                           count, the newest 300 intervals), replacing FILE\n"
+"                           atomically at each interval; needs -i\n"
 "  -V, --version            print the version and exit\n"
 "  -h, --help               print this help and exit\n"
 "\n"
@@ -131,6 +139,7 @@ static const struct option long_options[] = {
 	{ "byladdr",		no_argument,		NULL, 'b' },
 	{ "byraddr",		no_argument,		NULL, 'B' },
 	{ "all-netns",		no_argument,		NULL, OPT_ALL_NETNS },
+	{ "heatmap",		required_argument,	NULL, OPT_HEATMAP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -247,6 +256,27 @@ static int set_scope(enum scope_key k, const char *val, const char *opt)
 	return 0;
 }
 
+/*
+ * --heatmap draws one column per interval, so it needs -i; and one
+ * histogram, so not --all-netns's one per namespace (a picture of the
+ * tool's own namespace would pass for the host's, a sum of all of them
+ * would mix what every other format keeps apart).
+ */
+static int check_heatmap(void)
+{
+	if (!env.heatmap)
+		return 0;
+	if (!ts_set(&env.interval))
+		return usage_error("--heatmap needs -i: each interval is a column");
+	if (env.all_netns)
+		return usage_error("--heatmap cannot go with --all-netns: %s",
+				   "it draws one namespace's histogram");
+	if (env.output && !strcmp(env.output, env.heatmap))
+		return usage_error("--heatmap and -O name the same file '%s'",
+				   env.heatmap);
+	return 0;
+}
+
 /* Returns -1 to go on, or an exit status. */
 int parse_args(int argc, char **argv)
 {
@@ -355,6 +385,11 @@ int parse_args(int argc, char **argv)
 		case OPT_ALL_NETNS:
 			env.all_netns = true;
 			break;
+		case OPT_HEATMAP:
+			if (!*optarg)
+				return usage_error("empty heatmap file name");
+			env.heatmap = optarg;
+			break;
 		case 'V':
 			printf("tcprtt %s\n", TCPRTT_VERSION);
 			return 0;
@@ -382,6 +417,9 @@ int parse_args(int argc, char **argv)
 		return usage_error("-r resets the module, not a file given with -f");
 	if (env.all_netns && env.input)
 		return usage_error("--all-netns reads the module, not a file (-f)");
+	ret = check_heatmap();
+	if (ret)
+		return ret;
 	if (!env.session)
 		return -1;
 	if (env.input)

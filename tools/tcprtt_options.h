@@ -52,6 +52,7 @@ struct options {
 	const char *scope[NR_SCOPE_KEYS];
 	bool session;			/* any of SCOPE_OPTS */
 	bool all_netns;			/* --all-netns */
+	const char *heatmap;		/* --heatmap; NULL: none */
 };
 
 extern struct options env;

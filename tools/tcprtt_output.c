@@ -27,8 +27,7 @@ void output_init(void)
 	file_mode = 0666 & ~file_mode;
 }
 
-/* Replaces @path with @len bytes at @buf: a reader sees old or new, whole. */
-static int write_atomic(const char *path, const char *buf, size_t len)
+int write_atomic(const char *path, const char *buf, size_t len)
 {
 	char *dir_copy = strdup(path), *base_copy = strdup(path);
 	char *tmp = NULL;

@@ -6,6 +6,7 @@
 #define TCPRTT_OUTPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "tcprtt_parse.h"
 
@@ -53,5 +54,13 @@ bool report_shows(const struct report *r, const struct report_item *item);
  * quietly; or -1 after saying why.
  */
 int report_emit(const struct report *r, bool first);
+
+/*
+ * Replaces @path with @len bytes at @buf through a temporary file in the
+ * same directory and rename(): a reader sees the old file or the new one,
+ * whole.  The file gets 0666 less the umask.  Returns 0, or -1 after
+ * saying why.
+ */
+int write_atomic(const char *path, const char *buf, size_t len);
 
 #endif /* TCPRTT_OUTPUT_H */

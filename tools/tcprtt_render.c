@@ -319,6 +319,22 @@ static unsigned int utf8_len(const unsigned char *s)
 }
 
 /*
+ * Writes the character at @p if it is valid UTF-8, else '?' for its first
+ * byte; returns how many bytes it took.
+ */
+static unsigned int put_utf8(FILE *f, const unsigned char *p)
+{
+	unsigned int n = utf8_len(p);
+
+	if (!n) {
+		fputc('?', f);
+		return 1;
+	}
+	fwrite(p, 1, n, f);
+	return n;
+}
+
+/*
  * @s as the inside of a quoted string: '\\' and '"' escaped, a newline as
  * \n; other control characters as \u00XX in JSON, and as '?' in a label,
  * which has no escape for them; bytes that are not UTF-8 as '?'.
@@ -326,7 +342,6 @@ static unsigned int utf8_len(const unsigned char *s)
 static void put_quoted(FILE *f, const char *s, bool json)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	unsigned int n;
 
 	while (*p) {
 		if (*p == '\\' || *p == '"') {
@@ -346,14 +361,7 @@ static void put_quoted(FILE *f, const char *s, bool json)
 			p++;
 			continue;
 		}
-		n = utf8_len(p);
-		if (!n) {
-			fputc('?', f);
-			p++;
-			continue;
-		}
-		fwrite(p, 1, n, f);
-		p += n;
+		p += put_utf8(f, p);
 	}
 }
 
@@ -367,6 +375,31 @@ void tcprtt_put_json_string(FILE *f, const char *s)
 	fputc('"', f);
 	put_quoted(f, s, true);
 	fputc('"', f);
+}
+
+/*
+ * @s as XML character data or inside a quoted attribute: the five markup
+ * characters as entities; control characters, which XML 1.0 forbids, and
+ * bytes that are not UTF-8 as '?'.
+ */
+void tcprtt_put_xml_text(FILE *f, const char *s)
+{
+	static const char *const entity[0x80] = {
+		['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+		['"'] = "&quot;", ['\''] = "&apos;",
+	};
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		if (*p < 0x80 && entity[*p]) {
+			fputs(entity[*p++], f);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fputc('?', f);
+			p++;
+		} else {
+			p += put_utf8(f, p);
+		}
+	}
 }
 
 void tcprtt_render_prometheus_head(FILE *f, const char *name,

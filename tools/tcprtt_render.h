@@ -110,6 +110,12 @@ void tcprtt_put_label_value(FILE *f, const char *s);
 /* @s as a JSON string, quotes included. */
 void tcprtt_put_json_string(FILE *f, const char *s);
 
+/*
+ * @s as XML text or attribute value: & < > " ' as entities, control
+ * characters and bytes that are not UTF-8 as '?'.
+ */
+void tcprtt_put_xml_text(FILE *f, const char *s);
+
 /* Writes @v in decimal. */
 void tcprtt_put_u128(FILE *f, __uint128_t v);
 

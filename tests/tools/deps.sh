@@ -4,7 +4,8 @@
 # deps.sh - install what `make -C tools check` needs, where it is missing:
 # clang with its libFuzzer runtime, the Prometheus client's parser for the
 # system python3, promtool (Debian's prometheus package, unpacked), groff,
-# systemd-analyze and strace.  Installs only as root with apt-get
+# systemd-analyze, strace and chromium (headless, for the heatmap's
+# screenshot).  Installs only as root with apt-get
 # (Debian); else it names what is missing and the tests that need it
 # report SKIP.
 # NO_DEPS=1 turns it off; FORCE=1 (make deps) reports even when complete.
@@ -39,6 +40,8 @@ fi
 # systemd-analyze checks the exporter's unit; strace, the calls it allows.
 command -v systemd-analyze >/dev/null || need="$need systemd"
 command -v strace >/dev/null || need="$need strace"
+# chromium takes the screenshot of a --heatmap picture that the test reads.
+command -v chromium >/dev/null || need="$need chromium"
 
 if [ -z "$need" ]; then
 	[ -n "$FORCE" ] && echo "deps: all present"

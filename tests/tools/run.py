@@ -33,7 +33,10 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import xml.etree.ElementTree as ET
+import zlib
 from fractions import Fraction
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -100,6 +103,11 @@ BAD_USAGE = [
     # on its behalf; sessions count in one namespace.
     ["-r", "-p", "80"], ["-r", "-m", "-i", "1"], ["--all-netns", "-4"],
     ["--all-netns", "-B", "-i", "1"], ["--all-netns", "-m"],
+    # A heatmap draws intervals, of one histogram, to a file of its own.
+    ["--heatmap", "x.svg"], ["--heatmap", "x.svg", "-d", "5"],
+    ["-i", "1", "--heatmap", ""], ["-i", "1", "--heatmap"],
+    ["--all-netns", "-i", "1", "--heatmap", "x.svg"],
+    ["-i", "1", "-O", "x.svg", "--heatmap", "x.svg"],
 ]
 
 
@@ -782,6 +790,376 @@ def t_output_atomic(tool, tmp):
     expect_eq(rc, 1, "exit status for a missing directory")
     check("cannot create a temporary file" in err and err.count("\n") == 1,
           "stderr %r" % err)
+
+
+# ------------------------------------------------------------- --heatmap
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+class Heatmap:
+    """An SVG heatmap read back through its own attributes: the plot's
+    geometry, the rows drawn, each column (its interval and samples) and
+    each cell's count, the axis labels and the legend's counts."""
+
+    def __init__(self, path):
+        self.root = ET.parse(path).getroot()
+        a = self.root.attrib
+        expect_eq(self.root.tag, SVG + "svg", "root element")
+        self.state, self.unit = a["data-state"], a["data-unit"]
+        self.lo, self.hi = map(int, a["data-rows"].split())
+        self.x, self.y, self.w, self.h = map(int, a["data-plot"].split())
+        self.row_h = int(a["data-row-height"])
+        self.size = int(a["width"]), int(a["height"])
+        rects = list(self.root.iter(SVG + "rect"))
+        texts = list(self.root.iter(SVG + "text"))
+        self.cols = [e for e in rects if e.get("class") == "col"]
+        self.cells = {(int(e.get("data-col")), int(e.get("data-row"))): e
+                      for e in rects if e.get("class") == "cell"}
+        self.ylabels = {e.get("data-value"): e.text for e in texts
+                        if e.get("class") == "ylabel"}
+        self.xlabels = [e for e in texts if e.get("class") == "xlabel"]
+        self.legend = [int(e.get("data-count")) for e in texts
+                       if e.get("class") == "legend"]
+        self.subtitle = "".join(t.text for t in texts
+                                if t.get("class") == "subtitle")
+
+    def counts(self):
+        return {k: int(e.get("data-count")) for k, e in self.cells.items()}
+
+    def row_top(self, row):
+        return self.y + (self.hi - row) * self.row_h
+
+    def col_x(self, i):
+        e = self.cols[i]
+        return int(e.get("x")), int(e.get("width"))
+
+
+def check_heatmap(hm, want, unit="us"):
+    """@hm draws exactly @want, one list of row counts per column."""
+    expect_eq(len(hm.cols), len(want), "columns")
+    expect_eq([(int(e.get("data-col")), int(e.get("data-samples")))
+               for e in hm.cols], [(i, sum(r)) for i, r in enumerate(want)],
+              "columns' numbers and samples")
+    expect_eq(hm.counts(), {(i, row): c for i, rows in enumerate(want)
+                            for row, c in enumerate(rows) if c},
+              "cells' counts")
+    nonzero = [row for rows in want for row, c in enumerate(rows) if c]
+    if nonzero:
+        check(hm.lo <= min(nonzero) and max(nonzero) <= hm.hi,
+              "rows %d-%d drawn, %d-%d counted" % (hm.lo, hm.hi,
+                                                   min(nonzero),
+                                                   max(nonzero)))
+    check(hm.hi - hm.lo + 1 >= 8, "at least 8 rows drawn")
+    expect_eq(hm.h, (hm.hi - hm.lo + 1) * hm.row_h, "plot height")
+    sign = {"us": "\u00b5s", "ms": "ms"}[unit]
+    for (col, row), e in hm.cells.items():
+        x, w = hm.col_x(col)
+        expect_eq((int(e.get("x")), int(e.get("width")), int(e.get("y")),
+                   int(e.get("height"))), (x, w, hm.row_top(row), hm.row_h),
+                  "geometry of cell %d,%d" % (col, row))
+        title = e.find(SVG + "title").text
+        rng = ("%d %s and more" % (fmt.row_low(row), sign)
+               if row == fmt.ROWS - 1 else
+               "%d to %d %s" % (fmt.row_low(row), fmt.row_high(row), sign))
+        check(rng in title and title.endswith("\n%d samples"
+                                              % int(e.get("data-count"))),
+              "tooltip of cell %d,%d: %r" % (col, row, title))
+    # A label at every row boundary, in the rows' unit.
+    want_labels = {str(fmt.row_low(b)) if b < fmt.ROWS else "inf"
+                   for b in range(hm.lo, hm.hi + 2)}
+    expect_eq(set(hm.ylabels), want_labels, "rtt labels")
+    for v, text in hm.ylabels.items():
+        check(v == "inf" or re.match(r"^[\d.]+ (%s|ms|s)$" % sign, text),
+              "label %r of %s" % (text, v))
+    for e in hm.xlabels:
+        check(re.match(r"^\d\d:\d\d:\d\d(\.\d{3})?$", e.text),
+              "time label %r" % e.text)
+    peak = max([c for rows in want for c in rows] or [0])
+    check(0 in hm.legend and (not peak or peak in hm.legend),
+          "legend %r, largest cell %d" % (hm.legend, peak))
+
+
+class Watcher(threading.Thread):
+    """Reads and parses a file over and over until stopped: with atomic
+    replacement, every read finds a whole document (or none yet)."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.stop, self.reads, self.bad = path, False, 0, []
+
+    def run(self):
+        while not self.stop:
+            try:
+                with open(self.path, "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                continue
+            try:
+                ET.fromstring(data)
+                self.reads += 1
+            except ET.ParseError as e:
+                self.bad.append("%s after %d bytes" % (e, len(data)))
+
+    def done(self):
+        self.stop = True
+        self.join()
+        check(not self.bad, "a partial heatmap read: %s" % self.bad[:3])
+        check(self.reads > 0, "no read of the heatmap")
+
+
+def t_heatmap(tool, tmp):
+    """One column per interval, each cell its count, readable whole
+    between intervals; stdout the same as without --heatmap."""
+    fifo = Feeder(os.path.join(tmp, "proc-heatmap"))
+    path = os.path.join(tmp, "rtt.svg")
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "3",
+                        "--heatmap", path])
+    want = [rows for rows, _ in deltas()]
+    watcher = Watcher(path)
+    for n, (rows, s) in enumerate(zip(SNAPSHOTS, SUMS)):
+        fifo.feed(fmt.proc(rows, "us", s), proc)
+        if n == 0:
+            watcher.start()
+        # Written before the first read; report n - 1's column is in.
+        hm = Heatmap(path)
+        done = len(hm.cols)
+        check(n - 1 <= done <= n, "%d columns after read %d" % (done, n))
+        if done < 3:
+            expect_eq(hm.state, "running", "state during the run")
+        check_heatmap(hm, want[:done])
+    rc, out, err = finish(proc)
+    watcher.done()
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    hm = Heatmap(path)
+    expect_eq(hm.state, "final", "state after -c")
+    check_heatmap(hm, want)
+    expect_eq(os.listdir(tmp).count(".rtt.svg"), 0, "temporary file left")
+    check(not [f for f in os.listdir(tmp) if f.startswith(".rtt.svg.")],
+          "temporary files left: %r" % os.listdir(tmp))
+
+    # The reports are those of the same run without --heatmap.
+    fifo = Feeder(os.path.join(tmp, "proc-heatmap-none"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "3"])
+    for rows, s in zip(SNAPSHOTS, SUMS):
+        fifo.feed(fmt.proc(rows, "us", s), proc)
+    expect_eq(finish(proc), (0, out, ""), "the same run without --heatmap")
+    expect_eq(out, "\n".join(fmt.table(r) for r in want),
+              "stdout: the tables")
+
+
+def t_heatmap_end(tool, tmp):
+    """Ctrl-C and -d end the picture like the reports: the partial
+    interval is its last column, and it is marked final."""
+    fifo = Feeder(os.path.join(tmp, "proc-heatmap-int"))
+    path = os.path.join(tmp, "int.svg")
+    table = os.path.join(tmp, "int.txt")
+    proc = start(tool, ["-f", fifo.path, "-i", "60", "--heatmap", path,
+                        "-O", table])
+    fifo.feed(fmt.proc(SNAPSHOTS[0], "us", SUMS[0]), proc)
+    hm = Heatmap(path)
+    expect_eq((hm.state, len(hm.cols)), ("running", 0), "before Ctrl-C")
+    proc.send_signal(signal.SIGINT)
+    fifo.feed(fmt.proc(SNAPSHOTS[1], "us", SUMS[1]), proc)
+    expect_eq(finish(proc), (0, "", ""), "Ctrl-C: status, stdout, stderr")
+    hm = Heatmap(path)
+    expect_eq(hm.state, "final", "state after Ctrl-C")
+    check_heatmap(hm, [deltas()[0][0]])
+    expect_eq(read(table), fmt.table(deltas()[0][0]), "-O's table")
+
+    still = os.path.join(tmp, "still-heatmap.txt")
+    with open(still, "w") as f:
+        f.write(fmt.proc(SNAPSHOTS[1], "us", 5))
+    out = run_ok(tool, ["-f", still, "-d", "0.25", "-i", "0.1", "-j",
+                        "--heatmap", path])
+    expect_eq(len(out.splitlines()), 3, "JSON reports")
+    hm = Heatmap(path)
+    expect_eq(hm.state, "final", "state after -d")
+    check_heatmap(hm, [[0] * fmt.ROWS] * 3)
+    expect_eq(hm.legend, [0], "legend without samples")
+    check("read from %s" % still in hm.root.find(SVG + "title").text,
+          "what was measured, in the title")
+
+
+def t_heatmap_errors(tool, tmp):
+    """A heatmap that cannot be written ends the run before it starts,
+    with one line and status 1, like -O."""
+    for path, words in ((os.path.join(tmp, "no-dir", "x.svg"),
+                         "cannot create a temporary file in"),
+                        (tmp, "cannot rename")):
+        rc, out, err = run(tool, ["-f", fixture("real.txt"), "-i", "0.01",
+                                  "-c", "1", "--heatmap", path])
+        expect_eq((rc, out), (1, ""), "%s: status and stdout" % path)
+        check(words in err and err.count("\n") == 1, "stderr %r" % err)
+    check(not [f for f in os.listdir(tmp) if f.startswith(".")],
+          "temporary files left in %s" % tmp)
+
+
+def t_heatmap_session(tool, shim, tmp):
+    """With a session: -m's rows in ms, the session's filter in the
+    title; its first column all the session counted."""
+    text = read(fixture("real-ms.txt"))
+    _, _, env, _ = session_root(tmp, "root-heatmap-ms", shim, text=text)
+    path = os.path.join(tmp, "session.svg")
+    run_ok(tool, ["-m", "-i", "0.01", "-c", "2", "-j", "--heatmap", path],
+           env=env)
+    hm = Heatmap(path)
+    rows, _, _ = parse_model(text)
+    expect_eq((hm.state, hm.unit), ("final", "ms"), "state and unit")
+    check_heatmap(hm, [rows, [0] * fmt.ROWS], unit="ms")
+    check(hm.subtitle.startswith("ms rows, every 0.01 s;"),
+          "subtitle %r" % hm.subtitle)
+    _, _, env, _ = session_root(tmp, "root-heatmap-4", shim,
+                                text=read(fixture("grouped.txt")))
+    run_ok(tool, ["-4", "-B", "-i", "0.01", "-c", "1", "-j", "--heatmap",
+                  path], env=env)
+    hm = Heatmap(path)
+    check("session filter: family=4 rport=5203;" in hm.subtitle,
+          "the session's filter in %r" % hm.subtitle)
+
+
+# A run whose rtt changes mid-way: intervals 1-10 mostly in the 2-4 ms
+# row (12), 11-20 in the 32-64 ms row (16), each with a neighbour above
+# and below.  docs/heatmap.svg is drawn from it (run.py --write-example).
+LOW_BAND, HIGH_BAND, SWITCH = (11, 12, 13), (15, 16, 17), 10
+
+
+def band_run():
+    """The run's interval counts, one list of rows per interval."""
+    out = []
+    for i in range(1, 2 * SWITCH + 1):
+        rows = [0] * fmt.ROWS
+        band = LOW_BAND if i <= SWITCH else HIGH_BAND
+        for row, c in zip(band, (3 + i % 4, 40 + 7 * (i % 5), 6 + i % 3)):
+            rows[row] = c
+        out.append(rows)
+    return out
+
+
+def heatmap_band_run(tool, tmp, path):
+    """Draws band_run() into @path through the printer, fed by a FIFO
+    named fake-run.  Returns the intervals' counts."""
+    want = band_run()
+    d = os.path.join(tmp, "band-run")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    fifo = Feeder(os.path.join(d, "fake-run"))
+    proc = subprocess.Popen([tool, "-f", "fake-run", "-i", "0.05", "-c",
+                             str(len(want)), "-O", "tables.txt",
+                             "--heatmap", os.path.abspath(path)], cwd=d,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    total = [0] * fmt.ROWS
+    fifo.feed(fmt.proc(total, "us", 0), proc)
+    for rows in want:
+        total = [a + b for a, b in zip(total, rows)]
+        fifo.feed(fmt.proc(total, "us", sum(total) * 3000), proc)
+    expect_eq(finish(proc), (0, "", ""), "the band run")
+    shutil.rmtree(d)
+    return want
+
+
+def png_pixels(path):
+    """Width, height and rows of (r, g, b) of an 8-bit, non-interlaced
+    RGB or RGBA PNG such as Chromium writes."""
+    data = read(path, "rb")
+    expect_eq(data[:8], b"\x89PNG\r\n\x1a\n", "PNG signature")
+    pos, idat = 8, b""
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h = int.from_bytes(body[:4], "big"), int.from_bytes(
+                body[4:8], "big")
+            depth, ctype, interlace = body[8], body[9], body[12]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    check(depth == 8 and ctype in (2, 6) and not interlace,
+          "PNG depth %d colour type %d interlace %d" % (depth, ctype,
+                                                       interlace))
+    bpp = 3 if ctype == 2 else 4
+    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], None
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(
+            raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        up = prev or bytearray(stride)
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = up[i], up[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 0xff
+            elif f == 2:
+                line[i] = (line[i] + b) & 0xff
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xff
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + pred) & 0xff
+        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
+        prev = line
+    return w, h, rows
+
+
+def t_heatmap_browser(tool, tmp):
+    """Chromium draws the band run as it should be seen: coloured cells
+    in the low band left of the switch, in the high band right of it,
+    measured empty cells grey: the picture, not only the XML."""
+    chromium = shutil.which("chromium")
+    if not chromium:
+        raise Skip("chromium not installed (tests/tools/deps.sh, as root)")
+    path = os.path.join(tmp, "band.svg")
+    want = heatmap_band_run(tool, tmp, path)
+    hm = Heatmap(path)
+    check_heatmap(hm, want)
+    png = os.path.join(tmp, "band.png")
+    p = subprocess.run([chromium, "--headless", "--no-sandbox",
+                        "--disable-gpu", "--hide-scrollbars",
+                        "--force-device-scale-factor=1",
+                        "--user-data-dir=" + os.path.join(tmp, "chromium"),
+                        "--screenshot=" + png,
+                        "--window-size=%d,%d" % hm.size, "file://" + path],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=60)
+    check(p.returncode == 0 and os.path.exists(png),
+          "chromium: %s" % p.stdout.decode()[-2000:])
+    w, h, px = png_pixels(png)
+    expect_eq((w, h), hm.size, "screenshot size")
+
+    def coloured(x, y):
+        r, g, b = px[y][x]
+        return max(r, g, b) - min(r, g, b) > 30    # the palette, not grey
+
+    seen = []
+    for col in range(len(hm.cols)):
+        x, cw = hm.col_x(col)
+        rows = {row for row in range(hm.lo, hm.hi + 1)
+                if coloured(x + cw // 2, hm.row_top(row) + hm.row_h // 2)}
+        expect_eq(rows, {r for r, c in enumerate(want[col]) if c},
+                  "coloured rows of column %d in the picture" % col)
+        empty = px[hm.row_top(hm.lo) + hm.row_h // 2][x + cw // 2]
+        check(all(abs(v - 0xee) < 8 for v in empty),
+              "a measured empty cell is light grey: %r" % (empty,))
+        seen.append(rows)
+    left, right = seen[:SWITCH], seen[SWITCH:]
+    check(all(r and r <= set(LOW_BAND) for r in left) and
+          all(r and r <= set(HIGH_BAND) for r in right),
+          "low band left of column %d, high band right: %r"
+          % (SWITCH, seen))
+    expect_eq(min(i for i, r in enumerate(seen) if r & set(HIGH_BAND)),
+              SWITCH, "the column of the switch")
+
+
+def t_heatmap_example():
+    """docs/heatmap.svg is the printer's drawing of the band run."""
+    path = os.path.join(ROOT, "docs", "heatmap.svg")
+    hm = Heatmap(path)
+    expect_eq(hm.state, "final", "state")
+    check_heatmap(hm, band_run())
+    check("read from fake-run" in hm.root.find(SVG + "title").text,
+          "title of the example")
+    check(os.path.getsize(path) < 40000, "docs/heatmap.svg is small")
 
 
 # ---------------------------------------------- -m and -r on a fake root
@@ -1818,7 +2196,18 @@ def main():
     ap.add_argument("--fuzz-seconds", type=int, default=20)
     ap.add_argument("--fuzz-dir", default=None)
     ap.add_argument("--make", default="make")
+    ap.add_argument("--write-example", metavar="SVG",
+                    help="only draw the band run's heatmap into SVG "
+                    "(docs/heatmap.svg) with --tool")
     args = ap.parse_args()
+    if args.write_example:
+        tmp = tempfile.mkdtemp(prefix="tcprtt-example.")
+        try:
+            heatmap_band_run(os.path.abspath(args.tool), tmp,
+                             args.write_example)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return 0
 
     r = Runner(args)
     for label, binary in (("unit", args.unit), ("unit-san", args.unit_san)):
@@ -1885,6 +2274,14 @@ def main():
         r.add("%s: missed ticks skipped after SIGSTOP" % label,
               t_missed_ticks, tool, tmp)
         r.add("%s: atomic --output" % label, t_output_atomic, tool, tmp)
+        r.add("%s: --heatmap: columns, cells, atomic" % label, t_heatmap,
+              tool, tmp)
+        r.add("%s: --heatmap: final after Ctrl-C and -d" % label,
+              t_heatmap_end, tool, tmp)
+        r.add("%s: --heatmap: unwritable paths" % label, t_heatmap_errors,
+              tool, tmp)
+        r.add("%s: --heatmap: session, -m" % label, t_heatmap_session,
+              tool, args.session_shim, tmp)
         r.add("%s: -r through debugfs" % label, t_reset, tool, tmp)
         r.add("%s: -r falls back to /proc" % label, t_reset_fallback, tool,
               tmp)
@@ -1928,6 +2325,9 @@ def main():
           os.path.abspath(args.tool), r.tmp)
     r.add("exporter unit: the printer's calls pass its filter",
           t_unit_syscalls, os.path.abspath(args.tool), r.tmp)
+    r.add("heatmap in a browser (chromium)", t_heatmap_browser,
+          os.path.abspath(args.tool), r.tmp)
+    r.add("heatmap: docs/heatmap.svg", t_heatmap_example)
     r.add("man page", t_man, os.path.abspath(args.tool))
     r.add("make install", t_install, args.make)
     r.add("clang -Werror build", t_clang_build, args.clang_build)

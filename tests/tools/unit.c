@@ -684,6 +684,19 @@ TEST(label_escapes)
 	free(s);
 }
 
+TEST(xml_escapes)
+{
+	char *s;
+
+	/* Markup as entities; a tab, DEL, 0xff and E0 80 are not XML text. */
+#define CALL(m) tcprtt_put_xml_text(m, "<a href=\"x\">&'\t\x7f\xc2\xb5s\xff\xe0\x80")
+	s = RENDER(CALL);
+#undef CALL
+	EXPECT_STREQ("&lt;a href=&quot;x&quot;&gt;&amp;&apos;??\xc2\xb5s???", s)
+		TH_LOG("got %s", s);
+	free(s);
+}
+
 TEST(json_empty)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0, -1);
