@@ -4,7 +4,7 @@
 # The printer (tools/tcprtt) against the live module: interval deltas add up
 # to the change in /proc and land in the row of the netem delay; -c and -T; -m counts
 # in milliseconds without ever writing the module's parameters; -r resets and
-# says how.
+# says how; --heatmap draws a change of delay where it happened.
 source "$(dirname "$0")/lib.sh"
 
 TCPRTT=${TCPRTT_PRINTER:-$TCPRTT_SRC/tools/tcprtt}
@@ -15,6 +15,7 @@ TESTS="
 	milliseconds
 	reset_option
 	table_matches_proc
+	heatmap_follows_delay
 "
 
 setup() {
@@ -112,6 +113,62 @@ test_table_matches_proc() {
 	# No traffic between the two reads: the printer's table is /proc's.
 	diff <(ip netns exec "$CLI" "$TCPRTT" | sed -n '1,29p') <(hist "$CLI" | sed -n '1,29p') ||
 		fail "tcprtt's table differs from /proc/net/tcprtt"
+}
+
+# heatmap_columns SVG: the columns drawn so far.
+heatmap_columns() {
+	if [ -e "$1" ]; then
+		grep -c 'class="col"' "$1"
+	else
+		echo 0
+	fi
+}
+
+# heatmap_more SVG N: whether SVG has more than N columns (for wait_until).
+heatmap_more() {
+	[ "$(heatmap_columns "$1")" -gt "$2" ]
+}
+
+# The heatmap against the live module: a delay that changes between two
+# intervals shows in the columns where it changed, and the cells add up
+# to what /proc counted.
+test_heatmap_follows_delay() {
+	local svg=/tmp/tcprtt-heat-$$.svg before after n
+
+	set_delay 3ms
+	before=$(summary "$CLI" samples)
+	ip netns exec "$CLI" "$TCPRTT" -i 1 --heatmap "$svg" >/dev/null &
+	wait_until 600 heatmap_more "$svg" 0 || fail "no first column"
+	client $SRV4 -n 30 >/dev/null
+	# The next 48 ms traffic starts in an interval of its own.
+	n=$(heatmap_columns "$svg")
+	wait_until 600 heatmap_more "$svg" "$n" || fail "no column after the 3 ms traffic"
+	set_delay 48ms
+	client $SRV4 -n 10 >/dev/null
+	n=$(heatmap_columns "$svg")
+	wait_until 600 heatmap_more "$svg" "$n" || fail "no column after the 48 ms traffic"
+	kill -INT %1
+	wait %1 || fail "tcprtt --heatmap did not exit 0 on SIGINT"
+	after=$(summary "$CLI" samples)
+	set_delay 0
+	python3 - "$svg" $((after - before)) <<-'PY'
+	import sys
+	import xml.etree.ElementTree as ET
+	root = ET.parse(sys.argv[1]).getroot()
+	assert root.get("data-state") == "final", root.get("data-state")
+	cells = [(int(c.get("data-col")), int(c.get("data-row")), int(c.get("data-count")))
+	         for c in root.iter("{http://www.w3.org/2000/svg}rect") if c.get("class") == "cell"]
+	total = sum(n for _, _, n in cells)
+	assert total == int(sys.argv[2]), "cells hold %d samples, /proc counted %s" % (total, sys.argv[2])
+	# 3 ms is row 12 (2048 -> 4096 us), 48 ms row 16 (32768 -> 65536 us).
+	fast = [col for col, row, _ in cells if row <= 13]
+	slow = [col for col, row, _ in cells if row >= 15]
+	assert fast and slow, cells
+	assert not [c for c in cells if c[1] == 14], "samples between the two delays: %s" % cells
+	assert max(fast) < min(slow), "the change is not where it happened: %s" % cells
+	print("%d samples; 3 ms in columns %d-%d, 48 ms in %d-%d" %
+	      (total, min(fast), max(fast), min(slow), max(slow)))
+	PY
 }
 
 ktap_main
