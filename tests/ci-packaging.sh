@@ -100,10 +100,11 @@ dkms_installed_for() {
 
 	status=$(dkms status "tcprtt/$version" -k "$kver")
 	echo "$status"
-	echo "$status" | grep -q ": installed" || fail "dkms status for $kver: '$status', expected installed"
+	echo "$status" | grep -q ": installed" ||
+		fail "dkms status for $kver: '$status', expected installed" || return
 	[ -e "/lib/modules/$kver/updates/dkms/tcprtt.ko" ] ||
 		[ -e "/lib/modules/$kver/updates/dkms/tcprtt.ko.xz" ] ||
-		fail "no tcprtt.ko in /lib/modules/$kver/updates/dkms"
+		fail "no tcprtt.ko in /lib/modules/$kver/updates/dkms" || return
 	modinfo -k "$kver" -F version tcprtt | grep -qx "$version" ||
 		fail "modinfo -k $kver: version $(modinfo -k "$kver" -F version tcprtt), expected $version"
 }
