@@ -138,6 +138,18 @@ if [ "$(cat "$root$tree/.tcprtt-key" 2>/dev/null)" != "$key" ]; then
 	fi
 fi
 
+# What the suite needs (tests/config, kselftest's fragment) must be in the
+# debug kernels too, built in or as a module: a test must not fail for want
+# of an option, as rows.sh once did for want of INET_DIAG.
+lacking=$(sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=[ym]$/\1/p' "$here/../tests/config" |
+	while read -r opt; do
+		grep -Eq "^$opt=[ym]\$" "$root$tree/.config" || echo "$opt"
+	done)
+if [ -n "$lacking" ]; then
+	say "tests/config needs what this build lacks: $(echo $lacking); add it to tests/debug/config"
+	exit 1
+fi
+
 kver=$(make -s -C "$root$tree" kernelrelease LOCALVERSION=)
 # Installed like a Debian kernel: the image in /boot, the list of built-in
 # modules for modprobe, and build/ for out-of-tree modules.
