@@ -69,15 +69,6 @@ cleanup() {
 	cleanup_two_hosts
 }
 
-# neighbour NS DEV ADDR PEER_NS PEER_DEV: a static neighbour entry, so that
-# no first round trip waits for ARP.
-neighbour() {
-	local mac
-
-	mac=$(ip -n "$4" -br link show "$5" | awk '{ print $3 }')
-	ip -n "$1" neigh replace "$3" lladdr "$mac" dev "$2" nud permanent
-}
-
 # pair CLIENT_NS SERVER_NS CLIENT_ADDR SERVER_ADDR DELAY: two more
 # namespaces joined by veth, netem on the server's end, an echo server.
 pair() {

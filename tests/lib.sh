@@ -110,6 +110,15 @@ rows_delta() {
 	}'
 }
 
+# neighbour NS DEV ADDR PEER_NS PEER_DEV: ADDR is PEER_DEV's, for good, so
+# that no first round trip waits for address resolution.
+neighbour() {
+	local mac
+
+	mac=$(ip -n "$4" -br link show "$5" | awk '{ print $3 }')
+	ip -n "$1" neigh replace "$3" lladdr "$mac" dev "$2" nud permanent
+}
+
 # Two namespaces joined by veth; netem goes on the server's end.
 #
 #   $CLI  c0 192.0.2.1/24 2001:db8::1/64 <--veth--> s0 192.0.2.2/24 2001:db8::2/64  $SRV
@@ -127,13 +136,10 @@ setup_netns() {
 	ip -n "$CLI" link set c0 up
 	ip -n "$SRV" link set s0 up
 	# Static neighbours: no resolution delay in the first round trip.
-	local cmac smac
-	cmac=$(ip -n "$CLI" -br link show c0 | awk '{ print $3 }')
-	smac=$(ip -n "$SRV" -br link show s0 | awk '{ print $3 }')
-	ip -n "$CLI" neigh replace $SRV4 lladdr "$smac" dev c0 nud permanent
-	ip -n "$CLI" neigh replace $SRV6 lladdr "$smac" dev c0 nud permanent
-	ip -n "$SRV" neigh replace $CLI4 lladdr "$cmac" dev s0 nud permanent
-	ip -n "$SRV" neigh replace $CLI6 lladdr "$cmac" dev s0 nud permanent
+	neighbour "$CLI" c0 $SRV4 "$SRV" s0
+	neighbour "$CLI" c0 $SRV6 "$SRV" s0
+	neighbour "$SRV" s0 $CLI4 "$CLI" c0
+	neighbour "$SRV" s0 $CLI6 "$CLI" c0
 	modprobe sch_netem
 }
 
