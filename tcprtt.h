@@ -46,6 +46,57 @@ static inline __u64 tcprtt_row_high(unsigned int row)
 	return 1ULL << row;
 }
 
+/*
+ * The fine histogram, optional: 2^shift buckets per power of two (shift 2,
+ * 3 or 4: 4, 8 or 16), always in µs.  Below 2^(shift + 1) a bucket is one
+ * µs wide, so bucket i counts rtt == i; above, the power of two
+ * [2^e, 2^(e+1)) is cut into 2^shift buckets of 2^(e - shift) µs, none
+ * wider than 1/2^shift of its low end.  Anything at or above 2^26 µs (67 s,
+ * as the last log2 row) lands in the last bucket.
+ */
+#define TCPRTT_FINE_SHIFT_MIN 2
+#define TCPRTT_FINE_SHIFT_MAX 4
+#define TCPRTT_FINE_LIMIT_US (1ULL << (TCPRTT_ROWS - 1))
+
+static inline unsigned int tcprtt_fine_buckets(unsigned int shift)
+{
+	return (TCPRTT_ROWS - shift) << shift;
+}
+
+/*
+ * Branch-free but for the clamp: the bucket is (e - shift) << shift plus
+ * the top shift + 1 bits of rtt, which carry the power of two's own offset.
+ */
+static inline unsigned int tcprtt_fine_index(__u64 rtt, unsigned int shift)
+{
+	int drop;
+
+	if (rtt >= TCPRTT_FINE_LIMIT_US)
+		rtt = TCPRTT_FINE_LIMIT_US - 1;
+	drop = (int)tcprtt_fls64(rtt) - (int)shift - 1;
+	if (drop < 0)
+		drop = 0;
+	return ((unsigned int)drop << shift) + (unsigned int)(rtt >> drop);
+}
+
+/* Bucket @i counts tcprtt_fine_low(i) <= rtt < tcprtt_fine_high(i). */
+static inline unsigned int tcprtt_fine_drop(unsigned int i, unsigned int shift)
+{
+	return i < (2U << shift) ? 0 : (i >> shift) - 1;
+}
+
+static inline __u64 tcprtt_fine_low(unsigned int i, unsigned int shift)
+{
+	unsigned int drop = tcprtt_fine_drop(i, shift);
+
+	return (__u64)(i - (drop << shift)) << drop;
+}
+
+static inline __u64 tcprtt_fine_high(unsigned int i, unsigned int shift)
+{
+	return tcprtt_fine_low(i, shift) + (1ULL << tcprtt_fine_drop(i, shift));
+}
+
 #ifdef __KERNEL__
 #include <linux/in6.h>
 #include <linux/list.h>
