@@ -134,6 +134,23 @@ static inline void tcprtt_hist_add(struct tcprtt_counts __percpu *counts,
 	this_cpu_add(counts->sum_us, rtt_us);
 }
 
+/*
+ * The fine histogram's per-CPU buckets, allocated only while it is on.
+ * Replaced whole, never resized: its shift never changes.
+ */
+struct tcprtt_fine {
+	struct rcu_head rcu;
+	unsigned int shift;
+	u64 __percpu *counts;		/* tcprtt_fine_buckets(shift) each */
+	u64 zero[];			/* their totals at the last reset */
+};
+
+/* One more per-CPU add, at a bucket found with shifts and no loop. */
+static inline void tcprtt_fine_add(struct tcprtt_fine *fine, u32 rtt_us)
+{
+	this_cpu_inc(fine->counts[tcprtt_fine_index(rtt_us, fine->shift)]);
+}
+
 /* The per-address tables: tcprtt_scope.c. */
 enum tcprtt_group {
 	TCPRTT_GROUP_NONE,
@@ -239,6 +256,14 @@ static inline bool tcprtt_session_match(const struct tcprtt_scope *s,
 	return !s->narrow || tcprtt_scope_match_narrow(s, sk);
 }
 
+int tcprtt_fine_shift(unsigned int per_octave);
+struct tcprtt_fine *tcprtt_fine_alloc(unsigned int shift);
+void tcprtt_fine_free(struct tcprtt_fine *fine);
+void tcprtt_fine_reset(struct tcprtt_fine *fine);
+u64 *tcprtt_fine_read(const struct tcprtt_fine *fine);
+void tcprtt_fine_show(struct seq_file *seq, unsigned int shift,
+		      const u64 *counts);
+
 void tcprtt_groups_add(struct tcprtt_groups *g, const struct sock *sk,
 		       u32 rtt_us, bool unit_ms);
 
@@ -254,13 +279,23 @@ struct tcprtt_session {
 	bool unit_ms;
 	struct tcprtt_counts __percpu *counts;
 	struct tcprtt_groups *groups;	/* NULL unless scope.group is set */
+	struct tcprtt_fine *fine;	/* NULL unless the spec asks for it */
+};
+
+/* What a session's spec asks for. */
+struct tcprtt_session_spec {
+	struct tcprtt_scope scope;
+	bool unit_ms;
+	unsigned int group_max;
+	unsigned int fine_shift;	/* 0: no fine buckets */
 };
 
 /* A namespace's sessions as the probe sees them: replaced whole. */
 struct tcprtt_session_set {
 	struct rcu_head rcu;
 	unsigned int nr;
-	bool grouped;			/* a session has per-address tables */
+	/* A session has per-address tables or fine buckets: the slow path. */
+	bool extras;
 	struct tcprtt_session *session[];	/* nr of them, then NULL */
 };
 
@@ -274,8 +309,7 @@ struct tcprtt_session_net {
 int tcprtt_session_net_init(struct tcprtt_session_net *sn, struct net *net);
 void tcprtt_session_net_exit(struct tcprtt_session_net *sn);
 unsigned int tcprtt_session_net_count(struct tcprtt_session_net *sn);
-int tcprtt_scope_parse_spec(char *spec, struct tcprtt_scope *s, bool *unit_ms,
-			    unsigned int *group_max);
+int tcprtt_scope_parse_spec(char *text, struct tcprtt_session_spec *spec);
 unsigned long tcprtt_missed(void);
 struct mem_cgroup *tcprtt_set_active_memcg(struct mem_cgroup *memcg);
 struct tcprtt_groups *tcprtt_groups_alloc(enum tcprtt_group group,

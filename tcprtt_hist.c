@@ -6,6 +6,7 @@
 #include <linux/math64.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "tcprtt.h"
@@ -124,4 +125,95 @@ void tcprtt_hist_show(struct seq_file *seq, const struct tcprtt_counts *counts,
 
 	seq_printf(seq, "\nunit %s\nsamples %llu\nsum_us %llu\n",
 		   unit_ms ? "ms" : "us", samples, counts->sum_us);
+}
+
+/* The shift for @per_octave buckets per power of two; 0 for none. */
+int tcprtt_fine_shift(unsigned int per_octave)
+{
+	unsigned int shift;
+
+	if (!per_octave)
+		return 0;
+	for (shift = TCPRTT_FINE_SHIFT_MIN; shift <= TCPRTT_FINE_SHIFT_MAX; shift++)
+		if (per_octave == 1U << shift)
+			return shift;
+	return -EINVAL;
+}
+
+/* Callers choose the cgroup that the buckets are charged to. */
+struct tcprtt_fine *tcprtt_fine_alloc(unsigned int shift)
+{
+	unsigned int nr = tcprtt_fine_buckets(shift);
+	struct tcprtt_fine *fine;
+
+	fine = kzalloc(struct_size(fine, zero, nr), GFP_KERNEL_ACCOUNT);
+	if (!fine)
+		return NULL;
+	fine->shift = shift;
+	/* At most 368 counters: far below the per-CPU allocator's limit. */
+	fine->counts = __alloc_percpu_gfp(nr * sizeof(u64), sizeof(u64),
+					  GFP_KERNEL_ACCOUNT);
+	if (!fine->counts) {
+		kfree(fine);
+		return NULL;
+	}
+	return fine;
+}
+
+void tcprtt_fine_free(struct tcprtt_fine *fine)
+{
+	if (!fine)
+		return;
+	free_percpu(fine->counts);
+	kfree(fine);
+}
+
+/* Every CPU's buckets since they were allocated, into @out. */
+static void tcprtt_fine_sum(const struct tcprtt_fine *fine, u64 *out)
+{
+	unsigned int i, nr = tcprtt_fine_buckets(fine->shift);
+	int cpu;
+
+	memset(out, 0, nr * sizeof(*out));
+	for_each_possible_cpu(cpu) {
+		const u64 *c = per_cpu_ptr(fine->counts, cpu);
+
+		for (i = 0; i < nr; i++)
+			out[i] += READ_ONCE(c[i]);
+	}
+}
+
+/* As the log2 rows: remember the totals, never zero other CPUs' counters. */
+void tcprtt_fine_reset(struct tcprtt_fine *fine)
+{
+	if (fine)
+		tcprtt_fine_sum(fine, fine->zero);
+}
+
+/* The buckets since the last reset, in a buffer for kfree(); NULL: ENOMEM. */
+u64 *tcprtt_fine_read(const struct tcprtt_fine *fine)
+{
+	unsigned int i, nr = tcprtt_fine_buckets(fine->shift);
+	u64 *counts = kmalloc_array(nr, sizeof(*counts), GFP_KERNEL);
+
+	if (!counts)
+		return NULL;
+	tcprtt_fine_sum(fine, counts);
+	for (i = 0; i < nr; i++)
+		counts[i] -= fine->zero[i];
+	return counts;
+}
+
+/* "fine N", then "fine_us LOW HIGH COUNT" for each bucket with samples. */
+void tcprtt_fine_show(struct seq_file *seq, unsigned int shift,
+		      const u64 *counts)
+{
+	unsigned int i, nr = tcprtt_fine_buckets(shift);
+
+	seq_printf(seq, "fine %u\n", 1U << shift);
+	for (i = 0; i < nr; i++)
+		if (counts[i])
+			seq_printf(seq, "fine_us %llu %llu %llu\n",
+				   tcprtt_fine_low(i, shift),
+				   tcprtt_fine_high(i, shift), counts[i]);
 }

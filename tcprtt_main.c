@@ -8,6 +8,7 @@
 #include <linux/cache.h>
 #include <linux/capability.h>
 #include <linux/debugfs.h>
+#include <linux/jump_label.h>
 #include <linux/kprobes.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
@@ -76,8 +77,12 @@ struct tcprtt_net {
 	/* The per-address tables while group is set, else NULL. */
 	struct tcprtt_groups __rcu *groups;
 	struct tcprtt_groups *spare;	/* tables in a regroup */
+	/* The fine buckets while fine is set, else NULL. */
+	struct tcprtt_fine __rcu *fine;
+	struct tcprtt_fine *fine_spare;	/* buckets in a change of fine */
 	/* Group is set, but this namespace's tables could not be had. */
 	bool group_failed;
+	bool fine_failed;		/* likewise for its fine buckets */
 	/* Whom the namespace's memory is charged to: its creator's cgroup. */
 	struct mem_cgroup *memcg;
 	struct net *net;		/* for the netns file's inode numbers */
@@ -103,6 +108,7 @@ static struct {
 	struct proc_dir_entry *netns_file;
 	enum tcprtt_group group;
 	unsigned int group_max;
+	unsigned int fine_shift;	/* 0: no fine buckets */
 	struct list_head nets;
 } tcprtt = {
 	.nets = LIST_HEAD_INIT(tcprtt.nets),
@@ -112,6 +118,12 @@ static struct {
 /* Serialises reads, resets, unit and group changes; guards tcprtt.nets. */
 static DEFINE_MUTEX(tcprtt_lock);
 
+/*
+ * On while the namespaces have fine buckets: until then the probe's only
+ * cost for them is a no-op instruction where the jump would be.
+ */
+static DEFINE_STATIC_KEY_FALSE(tcprtt_fine_on);
+
 /* Both resets, /proc and debugfs, zero the same things: this. */
 static void tcprtt_net_reset_locked(struct tcprtt_net *tn)
 {
@@ -119,6 +131,8 @@ static void tcprtt_net_reset_locked(struct tcprtt_net *tn)
 
 	lockdep_assert_held(&tcprtt_lock);
 	tcprtt_hist_reset(&tn->hist);
+	tcprtt_fine_reset(rcu_dereference_protected(tn->fine,
+						    lockdep_is_held(&tcprtt_lock)));
 	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt_lock));
 	if (g)
 		tcprtt_groups_reset(g);
@@ -307,6 +321,105 @@ static const struct kernel_param_ops tcprtt_group_max_ops = {
 module_param_cb(group_max, &tcprtt_group_max_ops, NULL, 0644);
 MODULE_PARM_DESC(group_max, "Addresses with a table of their own, 1-128 (default 64); the rest go to \"other\"");
 
+/* Fine buckets charged to the cgroup of the namespace's creator. */
+static struct tcprtt_fine *tcprtt_net_fine_alloc(struct tcprtt_net *tn,
+						 unsigned int shift)
+{
+	struct mem_cgroup *old = tcprtt_set_active_memcg(tn->memcg);
+	struct tcprtt_fine *fine = tcprtt_fine_alloc(shift);
+
+	tcprtt_set_active_memcg(old);
+	return fine;
+}
+
+/*
+ * Fresh, empty fine buckets for every namespace, or none, all or nothing.
+ * The log2 tables are left as they are: nobody asked to zero them.
+ */
+static int tcprtt_refine_locked(unsigned int shift)
+{
+	struct tcprtt_net *tn;
+	int err = -ENOMEM;
+
+	lockdep_assert_held(&tcprtt_lock);
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		if (!shift)
+			break;
+		tn->fine_spare = tcprtt_net_fine_alloc(tn, shift);
+		if (!tn->fine_spare)
+			goto out;
+	}
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		tn->fine_spare = rcu_replace_pointer(tn->fine, tn->fine_spare,
+						     lockdep_is_held(&tcprtt_lock));
+		tn->fine_failed = false;
+	}
+	tcprtt.fine_shift = shift;
+	synchronize_rcu();
+	err = 0;
+out:
+	list_for_each_entry(tn, &tcprtt.nets, node) {
+		tcprtt_fine_free(tn->fine_spare);
+		tn->fine_spare = NULL;
+	}
+	return err;
+}
+
+static int tcprtt_fine_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int per_octave;
+	int shift, err = 0;
+
+	if (kstrtouint(val, 10, &per_octave))
+		return -EINVAL;
+	shift = tcprtt_fine_shift(per_octave);
+	if (shift < 0)
+		return shift;
+
+	/*
+	 * The key is switched outside tcprtt_lock, which namespace creation
+	 * takes, so that the CPU hotplug lock never nests in it.  Writes of a
+	 * parameter are serialised by the parameters' own lock, and the probe
+	 * checks the pointer anyway: the key only saves it the look.
+	 */
+	if (!shift)
+		static_branch_disable(&tcprtt_fine_on);
+	mutex_lock(&tcprtt_lock);
+	if (shift != tcprtt.fine_shift)
+		err = tcprtt_refine_locked(shift);
+	mutex_unlock(&tcprtt_lock);
+	if (!err && shift)
+		static_branch_enable(&tcprtt_fine_on);
+	return err;
+}
+
+static int tcprtt_fine_get(char *buf, const struct kernel_param *kp)
+{
+	unsigned int shift = READ_ONCE(tcprtt.fine_shift);
+
+	return sysfs_emit(buf, "%u\n", shift ? 1U << shift : 0);
+}
+
+static const struct kernel_param_ops tcprtt_fine_ops = {
+	.set = tcprtt_fine_set,
+	.get = tcprtt_fine_get,
+};
+
+module_param_cb(fine, &tcprtt_fine_ops, NULL, 0644);
+MODULE_PARM_DESC(fine, "Fine buckets per power of two beside the log2 rows: 0 (off, default), 4, 8 or 16");
+
+/* The fine buckets of a hit that the namespace's table counted. */
+static __always_inline void tcprtt_count_fine(struct tcprtt_net *tn, u32 rtt_us)
+{
+	struct tcprtt_fine *fine;
+
+	if (static_branch_unlikely(&tcprtt_fine_on)) {
+		fine = rcu_dereference_sched(tn->fine);
+		if (fine)
+			tcprtt_fine_add(fine, rtt_us);
+	}
+}
+
 /*
  * The namespace's own table, and its per-address tables when group is set.
  * Its call of tcprtt_groups_add() is its last act: a tail call, so that
@@ -328,6 +441,7 @@ static __always_inline void tcprtt_count_net(struct tcprtt_net *tn,
 	unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
 	tcprtt_test_race_delay();
 	tcprtt_hist_add(counts, rtt_us, unit_ms);
+	tcprtt_count_fine(tn, rtt_us);
 	if (scope && scope->group != TCPRTT_GROUP_NONE) {
 		groups = rcu_dereference_sched(tn->groups);
 		if (groups)
@@ -337,11 +451,11 @@ static __always_inline void tcprtt_count_net(struct tcprtt_net *tn,
 
 /*
  * The per-address tables of a hit that sessions saw: the namespace's, when
- * its filter (@scope) matched, and those of the grouped sessions that
- * match.  Rare enough to look the namespace up a second time, which leaves
- * the caller fewer values to keep (and to save registers for).
+ * its filter (@scope) matched, and those of the sessions that match, with
+ * their fine buckets.  Rare enough to look the namespace up a second time,
+ * which leaves the caller fewer values to keep (and to save registers for).
  */
-static noinline notrace void tcprtt_count_groups(const struct sock *sk,
+static noinline notrace void tcprtt_count_extras(const struct sock *sk,
 						 u32 rtt_us, bool net_matched,
 						 const struct tcprtt_scope *scope,
 						 const struct tcprtt_session_set *sessions)
@@ -358,13 +472,19 @@ static noinline notrace void tcprtt_count_groups(const struct sock *sk,
 	for (i = 0; i < sessions->nr; i++) {
 		const struct tcprtt_session *s = sessions->session[i];
 
-		if (s->groups && tcprtt_session_match(&s->scope, sk))
+		if ((!s->groups && !s->fine) ||
+		    !tcprtt_session_match(&s->scope, sk))
+			continue;
+		if (s->groups)
 			tcprtt_groups_add(s->groups, sk, rtt_us, s->unit_ms);
+		if (s->fine)
+			tcprtt_fine_add(s->fine, rtt_us);
 	}
 }
 
 /* The namespace's table, if its filter matches, and each session's. */
-static __always_inline bool tcprtt_count_tables(struct tcprtt_counts __percpu *counts,
+static __always_inline bool tcprtt_count_tables(struct tcprtt_net *tn,
+						struct tcprtt_counts __percpu *counts,
 						const struct sock *sk, u32 rtt_us,
 						const struct tcprtt_scope *scope,
 						const struct tcprtt_session_set *sessions)
@@ -379,6 +499,7 @@ static __always_inline bool tcprtt_count_tables(struct tcprtt_counts __percpu *c
 		unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
 		tcprtt_test_race_delay();
 		tcprtt_hist_add(counts, rtt_us, unit_ms);
+		tcprtt_count_fine(tn, rtt_us);
 	}
 	while ((s = *session++)) {
 		if (!tcprtt_session_match(&s->scope, sk))
@@ -392,18 +513,23 @@ static __always_inline bool tcprtt_count_tables(struct tcprtt_counts __percpu *c
 	return net_matched;
 }
 
-/* A hit in a namespace with sessions and per-address tables somewhere. */
+/*
+ * A hit in a namespace with sessions, and per-address tables or a session's
+ * fine buckets somewhere.
+ */
 static noinline notrace void
-tcprtt_count_sessions_grouped(struct tcprtt_counts __percpu *counts,
-			      const struct sock *sk,
-			      const struct tcprtt_scope *scope,
-			      const struct tcprtt_session_set *sessions)
+tcprtt_count_sessions_extras(struct tcprtt_net *tn,
+			     struct tcprtt_counts __percpu *counts,
+			     const struct sock *sk,
+			     const struct tcprtt_scope *scope,
+			     const struct tcprtt_session_set *sessions)
 {
 	u32 rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
 	bool net_matched;
 
-	net_matched = tcprtt_count_tables(counts, sk, rtt_us, scope, sessions);
-	tcprtt_count_groups(sk, rtt_us, net_matched, scope, sessions);
+	net_matched = tcprtt_count_tables(tn, counts, sk, rtt_us, scope,
+					  sessions);
+	tcprtt_count_extras(sk, rtt_us, net_matched, scope, sessions);
 }
 
 /*
@@ -439,13 +565,13 @@ static __always_inline void tcprtt_count(const struct sock *sk)
 			 * save.  Sessions alone (no filter, no grouping of
 			 * the namespace's table) are the common case.
 			 */
-			if (sessions->grouped ||
+			if (sessions->extras ||
 			    (!tcprtt_scope_matches_all(scope) &&
 			     scope->group != TCPRTT_GROUP_NONE))
-				tcprtt_count_sessions_grouped(counts, sk, scope,
-							      sessions);
+				tcprtt_count_sessions_extras(tn, counts, sk,
+							     scope, sessions);
 			else
-				tcprtt_count_tables(counts, sk,
+				tcprtt_count_tables(tn, counts, sk,
 						    READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
 						    scope, sessions);
 			return;
@@ -567,13 +693,14 @@ unsigned long tcprtt_missed(void)
  * private sessions count beside this table, and why this namespace has no
  * per-address tables when group is set.
  */
-static void tcprtt_summary_show(struct seq_file *seq, struct tcprtt_net *tn,
-				bool group_failed)
+static void tcprtt_summary_show(struct seq_file *seq, struct tcprtt_net *tn)
 {
 	seq_printf(seq, "missed %lu\nsessions %u\n", tcprtt_missed(),
 		   tcprtt_session_net_count(&tn->sessions));
-	if (group_failed)
+	if (tn->group_failed)
 		seq_puts(seq, "group_error ENOMEM\n");
+	if (tn->fine_failed)
+		seq_puts(seq, "fine_error ENOMEM\n");
 }
 
 /*
@@ -586,23 +713,36 @@ static int tcprtt_net_show_locked(struct seq_file *seq, struct tcprtt_net *tn)
 	bool unit_ms = tcprtt_hot.unit_ms;
 	struct tcprtt_counts counts;
 	struct tcprtt_groups *g;
+	struct tcprtt_fine *fine;
+	u64 *fine_counts = NULL;
+	int err = -ENOMEM;
 
 	lockdep_assert_held(&tcprtt_lock);
 	tcprtt_hist_read(&tn->hist, &counts);
+	fine = rcu_dereference_protected(tn->fine, lockdep_is_held(&tcprtt_lock));
+	if (fine) {
+		fine_counts = tcprtt_fine_read(fine);
+		if (!fine_counts)
+			goto out;
+	}
 	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt_lock));
 	if (g) {
 		snap = tcprtt_groups_snapshot(g);
 		if (!snap)
-			return -ENOMEM;
+			goto out;
 	}
 	tcprtt_hist_show(seq, &counts, unit_ms);
-	tcprtt_summary_show(seq, tn, tn->group_failed);
+	tcprtt_summary_show(seq, tn);
+	if (fine)
+		tcprtt_fine_show(seq, fine->shift, fine_counts);
 	tcprtt_scope_show_global(seq);
-	if (snap) {
+	if (snap)
 		tcprtt_groups_show(seq, snap, unit_ms);
-		kvfree(snap);
-	}
-	return 0;
+	err = 0;
+out:
+	kvfree(snap);
+	kfree(fine_counts);
+	return err;
 }
 
 static int tcprtt_proc_show(struct seq_file *seq, void *v)
@@ -732,6 +872,15 @@ static int __net_init tcprtt_net_init(struct net *net)
 		else
 			tn->group_failed = true;
 	}
+	if (tcprtt.fine_shift) {
+		struct tcprtt_fine *fine;
+
+		fine = tcprtt_net_fine_alloc(tn, tcprtt.fine_shift);
+		if (fine)
+			rcu_assign_pointer(tn->fine, fine);
+		else
+			tn->fine_failed = true;
+	}
 	list_add(&tn->node, &tcprtt.nets);
 	mutex_unlock(&tcprtt_lock);
 	return 0;
@@ -755,16 +904,20 @@ static void __net_exit tcprtt_net_exit(struct net *net)
 {
 	struct tcprtt_net *tn = net_generic(net, tcprtt_hot.net_id);
 	struct tcprtt_groups *g;
+	struct tcprtt_fine *fine;
 
 	mutex_lock(&tcprtt_lock);
 	list_del(&tn->node);
 	g = rcu_replace_pointer(tn->groups, NULL,
 				lockdep_is_held(&tcprtt_lock));
+	fine = rcu_replace_pointer(tn->fine, NULL,
+				   lockdep_is_held(&tcprtt_lock));
 	mutex_unlock(&tcprtt_lock);
 
 	remove_proc_entry("tcprtt", net->proc_net);
 	tcprtt_session_net_exit(&tn->sessions);
 	tcprtt_groups_free(g);
+	tcprtt_fine_free(fine);
 	tcprtt_hist_free(&tn->hist);
 	mem_cgroup_put(tn->memcg);
 }

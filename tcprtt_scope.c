@@ -206,6 +206,7 @@ enum tcprtt_spec_key {
 	TCPRTT_SPEC_UNIT = TCPRTT_PARAM_FAMILY + 1,
 	TCPRTT_SPEC_GROUP,
 	TCPRTT_SPEC_GROUP_MAX,
+	TCPRTT_SPEC_FINE,
 };
 
 const char *const tcprtt_group_names[TCPRTT_GROUP_COUNT] = {
@@ -372,11 +373,10 @@ void tcprtt_scope_show_global(struct seq_file *seq)
 /*
  * A session's spec: "key=value" words between spaces, each key at most
  * once, the keys of the filter parameters with their syntax, and unit,
- * group and group_max; a newline may end it.  Nothing is kept of a spec
+ * group, group_max and fine; a newline may end it.  Nothing is kept of a spec
  * with any error.
  */
-int tcprtt_scope_parse_spec(char *spec, struct tcprtt_scope *s, bool *unit_ms,
-			    unsigned int *group_max)
+int tcprtt_scope_parse_spec(char *text, struct tcprtt_session_spec *spec)
 {
 	static const char *const keys[] = {
 		[TCPRTT_PARAM_LPORT] = "lport",
@@ -387,15 +387,18 @@ int tcprtt_scope_parse_spec(char *spec, struct tcprtt_scope *s, bool *unit_ms,
 		[TCPRTT_SPEC_UNIT] = "unit",
 		[TCPRTT_SPEC_GROUP] = "group",
 		[TCPRTT_SPEC_GROUP_MAX] = "group_max",
+		[TCPRTT_SPEC_FINE] = "fine",
 	};
+	struct tcprtt_scope *s = &spec->scope;
 	unsigned long seen = 0;
+	unsigned int n;
 	char *word, *val;
 	int key, err;
 
-	memset(s, 0, sizeof(*s));
-	*unit_ms = false;
-	spec[tcprtt_param_len(spec)] = '\0';
-	while ((word = strsep(&spec, " "))) {
+	memset(spec, 0, sizeof(*spec));
+	spec->group_max = 64;
+	text[tcprtt_param_len(text)] = '\0';
+	while ((word = strsep(&text, " "))) {
 		if (!*word)
 			continue;
 		val = strchr(word, '=');
@@ -408,9 +411,9 @@ int tcprtt_scope_parse_spec(char *spec, struct tcprtt_scope *s, bool *unit_ms,
 		switch (key) {
 		case TCPRTT_SPEC_UNIT:
 			if (!strcmp(val, "us"))
-				*unit_ms = false;
+				spec->unit_ms = false;
 			else if (!strcmp(val, "ms"))
-				*unit_ms = true;
+				spec->unit_ms = true;
 			else
 				return -EINVAL;
 			break;
@@ -422,9 +425,18 @@ int tcprtt_scope_parse_spec(char *spec, struct tcprtt_scope *s, bool *unit_ms,
 			s->group = err;
 			break;
 		case TCPRTT_SPEC_GROUP_MAX:
-			if (kstrtouint(val, 10, group_max) || !*group_max ||
-			    *group_max > TCPRTT_GROUP_MAX_LIMIT)
+			if (kstrtouint(val, 10, &n) || !n ||
+			    n > TCPRTT_GROUP_MAX_LIMIT)
 				return -EINVAL;
+			spec->group_max = n;
+			break;
+		case TCPRTT_SPEC_FINE:
+			if (kstrtouint(val, 10, &n))
+				return -EINVAL;
+			err = tcprtt_fine_shift(n);
+			if (err < 0)
+				return err;
+			spec->fine_shift = err;
 			break;
 		default:
 			err = tcprtt_param_parse(key, val, s);

@@ -50,24 +50,29 @@ static void tcprtt_session_free(struct tcprtt_session *s)
 		return;
 	free_percpu(s->counts);
 	tcprtt_groups_free(s->groups);
+	tcprtt_fine_free(s->fine);
 	kfree(s);
 }
 
-static struct tcprtt_session *tcprtt_session_alloc(const struct tcprtt_scope *scope,
-						   bool unit_ms,
-						   unsigned int group_max)
+static struct tcprtt_session *
+tcprtt_session_alloc(const struct tcprtt_session_spec *spec)
 {
+	bool grouped = spec->scope.group != TCPRTT_GROUP_NONE;
 	struct tcprtt_session *s;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return NULL;
-	s->scope = *scope;
-	s->unit_ms = unit_ms;
+	s->scope = spec->scope;
+	s->unit_ms = spec->unit_ms;
 	s->counts = alloc_percpu_gfp(struct tcprtt_counts, GFP_KERNEL_ACCOUNT);
-	if (scope->group != TCPRTT_GROUP_NONE)
-		s->groups = tcprtt_groups_alloc(scope->group, group_max);
-	if (!s->counts || (scope->group != TCPRTT_GROUP_NONE && !s->groups)) {
+	if (grouped)
+		s->groups = tcprtt_groups_alloc(spec->scope.group,
+						spec->group_max);
+	if (spec->fine_shift)
+		s->fine = tcprtt_fine_alloc(spec->fine_shift);
+	if (!s->counts || (grouped && !s->groups) ||
+	    (spec->fine_shift && !s->fine)) {
 		tcprtt_session_free(s);
 		return NULL;
 	}
@@ -102,7 +107,7 @@ static int tcprtt_session_set_change(struct tcprtt_session_net *sn,
 			return -ENOMEM;
 		}
 		next->nr = 0;
-		next->grouped = false;
+		next->extras = false;
 		for (i = 0; old && i < old->nr; i++)
 			if (old->session[i] != remove)
 				next->session[next->nr++] = old->session[i];
@@ -110,7 +115,8 @@ static int tcprtt_session_set_change(struct tcprtt_session_net *sn,
 			next->session[next->nr++] = add;
 		next->session[nr] = NULL;
 		for (i = 0; i < next->nr; i++)
-			next->grouped |= !!next->session[i]->groups;
+			next->extras |= next->session[i]->groups ||
+					next->session[i]->fine;
 	}
 	rcu_assign_pointer(sn->set, next);
 	WRITE_ONCE(sn->nr, nr);
@@ -128,28 +134,37 @@ static int tcprtt_session_show(struct seq_file *seq, void *v)
 	struct tcprtt_groups_snap *snap = NULL;
 	struct tcprtt_counts counts;
 	struct tcprtt_session *s;
+	u64 *fine = NULL;
+	int err = 0;
 
 	mutex_lock(&tcprtt_session_lock);
 	s = f->session;
 	if (s) {
 		tcprtt_counts_sum(s->counts, &counts);
+		if (s->fine)
+			fine = tcprtt_fine_read(s->fine);
 		if (s->groups)
 			snap = tcprtt_groups_snapshot(s->groups);
 	}
 	mutex_unlock(&tcprtt_session_lock);
 	if (!s)
 		return -ENODATA;
-	if (s->groups && !snap)
-		return -ENOMEM;
+	if ((s->groups && !snap) || (s->fine && !fine)) {
+		err = -ENOMEM;
+		goto out;
+	}
 
 	tcprtt_hist_show(seq, &counts, s->unit_ms);
 	seq_printf(seq, "missed %lu\n", tcprtt_missed());
+	if (fine)
+		tcprtt_fine_show(seq, s->fine->shift, fine);
 	tcprtt_scope_show(seq, &s->scope);
-	if (snap) {
+	if (snap)
 		tcprtt_groups_show(seq, snap, s->unit_ms);
-		kvfree(snap);
-	}
-	return 0;
+out:
+	kvfree(snap);
+	kfree(fine);
+	return err;
 }
 
 static int tcprtt_session_open(struct inode *inode, struct file *file)
@@ -189,21 +204,19 @@ static ssize_t tcprtt_session_write(struct file *file, const char __user *ubuf,
 {
 	struct tcprtt_session_file *f =
 		((struct seq_file *)file->private_data)->private;
+	struct tcprtt_session_spec spec;
 	struct tcprtt_session *s = NULL;
-	unsigned int group_max = 64;
-	struct tcprtt_scope scope;
 	struct mem_cgroup *old;
-	bool unit_ms;
-	char *spec;
+	char *text;
 	int err;
 
 	if (len > TCPRTT_SPEC_MAX)
 		return -EINVAL;
-	spec = memdup_user_nul(ubuf, len);
-	if (IS_ERR(spec))
-		return PTR_ERR(spec);
-	err = tcprtt_scope_parse_spec(spec, &scope, &unit_ms, &group_max);
-	kfree(spec);
+	text = memdup_user_nul(ubuf, len);
+	if (IS_ERR(text))
+		return PTR_ERR(text);
+	err = tcprtt_scope_parse_spec(text, &spec);
+	kfree(text);
 	if (err)
 		return err;
 
@@ -216,7 +229,7 @@ static ssize_t tcprtt_session_write(struct file *file, const char __user *ubuf,
 		goto out;
 	err = -ENOMEM;
 	old = tcprtt_set_active_memcg(f->memcg);
-	s = tcprtt_session_alloc(&scope, unit_ms, group_max);
+	s = tcprtt_session_alloc(&spec);
 	if (s)
 		err = tcprtt_session_set_change(f->sn, s, NULL);
 	tcprtt_set_active_memcg(old);

@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 TESTS="
 	session_counts_own_filter session_unit_group_private
-	session_beside_global_scope
+	session_beside_global_scope session_fine
 	session_bad_spec session_limit session_kill9_frees
 	session_permissions session_memcg_charged session_unload_ends
 	session_churn
@@ -193,6 +193,33 @@ test_session_beside_global_scope() {
 
 # Bad specs fail with EINVAL and leave no session; a second spec on one file
 # is EBUSY; a read before any spec is ENODATA.
+# fine=8: the session's fine buckets, in µs also with unit=ms, add up to
+# its samples; the namespace's table shows none, and a session without
+# fine beside it none either.
+test_session_fine() {
+	local text plain
+
+	session_ok fine "$CLI" "fine=8 unit=ms"
+	session_ok plain "$CLI" ""
+	client $SRV4 -n 30 >/dev/null
+	set_delay 3ms
+	client $SRV4 -n 10 >/dev/null
+	set_delay 0
+	text=$(session_read fine)
+	log "$(grep '^fine' <<<"$text" | tr '\n' ';')"
+	expect_eq "fine key" 8 "$(key "$text" fine)"
+	expect_ge "session samples" 40 "$(key "$text" samples)"
+	expect_eq "fine buckets' total" "$(key "$text" samples)" \
+		"$(awk '$1 == "fine_us" { s += $4 } END { print s + 0 }' <<<"$text")"
+	expect_ge "a bucket above 3 ms (µs, not ms)" 1 \
+		"$(awk '$1 == "fine_us" && $2 >= 3000 && $3 <= 100000' <<<"$text" | wc -l)"
+	plain=$(session_read plain)
+	expect_eq "fine lines of a session without fine" 0 "$(grep -c '^fine' <<<"$plain" || true)"
+	expect_eq "fine lines of the namespace's table" 0 "$(hist "$CLI" | grep -c '^fine' || true)"
+	session_end fine
+	session_end plain
+}
+
 test_session_bad_spec() {
 	local spec got
 	local -a bad=(
@@ -200,6 +227,7 @@ test_session_bad_spec() {
 		"lport=" "family=5" "unit=s" "group=peer" "group_max=0"
 		"group_max=129" "laddr=192.0.2.300" "laddr=192.0.2.1 raddr=2001:db8::2"
 		"family=4 raddr=2001:db8::2" "raddr=2001:db8::2:" "$(printf 'x%.0s' {1..256})"
+		"fine=3" "fine=32" "fine=" "fine=-8" "fine=8 fine=8"
 	)
 	for spec in "${bad[@]}"; do
 		got=$(python3 "$SESSION_PY" "$spec" "$SESSION_DIR")
