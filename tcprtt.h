@@ -51,32 +51,47 @@ static inline __u64 tcprtt_row_high(unsigned int row)
  * 3 or 4: 4, 8 or 16), always in µs.  Below 2^(shift + 1) a bucket is one
  * µs wide, so bucket i counts rtt == i; above, the power of two
  * [2^e, 2^(e+1)) is cut into 2^shift buckets of 2^(e - shift) µs, none
- * wider than 1/2^shift of its low end.  Anything at or above 2^26 µs (67 s,
- * as the last log2 row) lands in the last bucket.
+ * wider than 1/2^shift of its low end.  The buckets cover every u32, so
+ * that no rtt can index past them: no clamp on the probe's path.
  */
 #define TCPRTT_FINE_SHIFT_MIN 2
 #define TCPRTT_FINE_SHIFT_MAX 4
-#define TCPRTT_FINE_LIMIT_US (1ULL << (TCPRTT_ROWS - 1))
+
+#ifdef __KERNEL__
+#define tcprtt_log2(x) __fls(x)
+#else
+#define tcprtt_log2(x) (63 - __builtin_clzll(x))
+#endif
+
+/*
+ * 2^(shift + 1) one-µs buckets, then 2^shift for each power of two from
+ * 2^(shift + 1) to 2^31: (33 - shift) << shift in all.
+ */
+#define TCPRTT_FINE_SPAN 33
 
 static inline unsigned int tcprtt_fine_buckets(unsigned int shift)
 {
-	return (TCPRTT_ROWS - shift) << shift;
+	return (TCPRTT_FINE_SPAN - shift) << shift;
 }
 
 /*
- * Branch-free but for the clamp: the bucket is (e - shift) << shift plus
- * the top shift + 1 bits of rtt, which carry the power of two's own offset.
+ * rtt's top bit is bit e: the bucket is (e - shift) << shift plus rtt's top
+ * shift + 1 bits, which carry the power of two's own offset.  Or'ing the
+ * low shift + 1 bits in makes e - shift of smaller rtts 0, with no branch
+ * and no zero case.  The probe passes the masks, kept beside its buckets.
  */
-static inline unsigned int tcprtt_fine_index(__u64 rtt, unsigned int shift)
+static inline unsigned long tcprtt_fine_index_by(__u32 rtt, unsigned int shift,
+						 __u32 low_bits,
+						 unsigned int per_octave)
 {
-	int drop;
+	unsigned long drop = tcprtt_log2(rtt | low_bits) - shift;
 
-	if (rtt >= TCPRTT_FINE_LIMIT_US)
-		rtt = TCPRTT_FINE_LIMIT_US - 1;
-	drop = (int)tcprtt_fls64(rtt) - (int)shift - 1;
-	if (drop < 0)
-		drop = 0;
-	return ((unsigned int)drop << shift) + (unsigned int)(rtt >> drop);
+	return drop * per_octave + (rtt >> drop);
+}
+
+static inline unsigned int tcprtt_fine_index(__u32 rtt, unsigned int shift)
+{
+	return tcprtt_fine_index_by(rtt, shift, (2U << shift) - 1, 1U << shift);
 }
 
 /* Bucket @i counts tcprtt_fine_low(i) <= rtt < tcprtt_fine_high(i). */
@@ -141,14 +156,19 @@ static inline void tcprtt_hist_add(struct tcprtt_counts __percpu *counts,
 struct tcprtt_fine {
 	struct rcu_head rcu;
 	unsigned int shift;
+	/* For the probe, from shift: no shift by a variable to make them. */
+	u32 low_bits;
+	unsigned int per_octave;
 	u64 __percpu *counts;		/* tcprtt_fine_buckets(shift) each */
 	u64 zero[];			/* their totals at the last reset */
 };
 
-/* One more per-CPU add, at a bucket found with shifts and no loop. */
+/* One more per-CPU add, at a bucket found with no loop. */
 static inline void tcprtt_fine_add(struct tcprtt_fine *fine, u32 rtt_us)
 {
-	this_cpu_inc(fine->counts[tcprtt_fine_index(rtt_us, fine->shift)]);
+	this_cpu_inc(fine->counts[tcprtt_fine_index_by(rtt_us, fine->shift,
+						       fine->low_bits,
+						       fine->per_octave)]);
 }
 
 /* The per-address tables: tcprtt_scope.c. */

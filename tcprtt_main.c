@@ -77,7 +77,7 @@ struct tcprtt_net {
 	/* The per-address tables while group is set, else NULL. */
 	struct tcprtt_groups __rcu *groups;
 	struct tcprtt_groups *spare;	/* tables in a regroup */
-	/* The fine buckets while fine is set, else NULL. */
+	/* The fine buckets while fine is set, else the sink: never NULL. */
 	struct tcprtt_fine __rcu *fine;
 	struct tcprtt_fine *fine_spare;	/* buckets in a change of fine */
 	/* Group is set, but this namespace's tables could not be had. */
@@ -120,9 +120,33 @@ static DEFINE_MUTEX(tcprtt_lock);
 
 /*
  * On while the namespaces have fine buckets: until then the probe's only
- * cost for them is a no-op instruction where the jump would be.
+ * cost for them is a no-op instruction where the jump would be, and what
+ * follows it is the code without them.
  */
 static DEFINE_STATIC_KEY_FALSE(tcprtt_fine_on);
+
+/*
+ * Where a namespace without fine buckets points: the probe never tests for
+ * NULL.  It counts only hits of namespaces whose buckets could not be had
+ * (their summaries say so) and of the moments a change of fine swaps them.
+ */
+static DEFINE_PER_CPU(u64 [(TCPRTT_FINE_SPAN - TCPRTT_FINE_SHIFT_MIN)
+			   << TCPRTT_FINE_SHIFT_MIN], tcprtt_fine_sink_counts);
+static struct tcprtt_fine tcprtt_fine_sink = {
+	.shift = TCPRTT_FINE_SHIFT_MIN,
+	.low_bits = (2U << TCPRTT_FINE_SHIFT_MIN) - 1,
+	.per_octave = 1U << TCPRTT_FINE_SHIFT_MIN,
+	.counts = (u64 __percpu *)&tcprtt_fine_sink_counts,
+};
+
+/* A namespace's own buckets, or NULL: the sink is nobody's. */
+static struct tcprtt_fine *tcprtt_net_fine_locked(struct tcprtt_net *tn)
+{
+	struct tcprtt_fine *fine;
+
+	fine = rcu_dereference_protected(tn->fine, lockdep_is_held(&tcprtt_lock));
+	return fine == &tcprtt_fine_sink ? NULL : fine;
+}
 
 /* Both resets, /proc and debugfs, zero the same things: this. */
 static void tcprtt_net_reset_locked(struct tcprtt_net *tn)
@@ -131,8 +155,7 @@ static void tcprtt_net_reset_locked(struct tcprtt_net *tn)
 
 	lockdep_assert_held(&tcprtt_lock);
 	tcprtt_hist_reset(&tn->hist);
-	tcprtt_fine_reset(rcu_dereference_protected(tn->fine,
-						    lockdep_is_held(&tcprtt_lock)));
+	tcprtt_fine_reset(tcprtt_net_fine_locked(tn));
 	g = rcu_dereference_protected(tn->groups, lockdep_is_held(&tcprtt_lock));
 	if (g)
 		tcprtt_groups_reset(g);
@@ -350,8 +373,11 @@ static int tcprtt_refine_locked(unsigned int shift)
 			goto out;
 	}
 	list_for_each_entry(tn, &tcprtt.nets, node) {
-		tn->fine_spare = rcu_replace_pointer(tn->fine, tn->fine_spare,
+		tn->fine_spare = rcu_replace_pointer(tn->fine,
+						     tn->fine_spare ?: &tcprtt_fine_sink,
 						     lockdep_is_held(&tcprtt_lock));
+		if (tn->fine_spare == &tcprtt_fine_sink)
+			tn->fine_spare = NULL;
 		tn->fine_failed = false;
 	}
 	tcprtt.fine_shift = shift;
@@ -408,16 +434,15 @@ static const struct kernel_param_ops tcprtt_fine_ops = {
 module_param_cb(fine, &tcprtt_fine_ops, NULL, 0644);
 MODULE_PARM_DESC(fine, "Fine buckets per power of two beside the log2 rows: 0 (off, default), 4, 8 or 16");
 
-/* The fine buckets of a hit that the namespace's table counted. */
-static __always_inline void tcprtt_count_fine(struct tcprtt_net *tn, u32 rtt_us)
+/*
+ * The fine buckets of a hit that the namespace's table counted, in the
+ * probe's instance that counts them (@fine is a constant).
+ */
+static __always_inline void tcprtt_count_fine(struct tcprtt_net *tn, u32 rtt_us,
+					      bool fine)
 {
-	struct tcprtt_fine *fine;
-
-	if (static_branch_unlikely(&tcprtt_fine_on)) {
-		fine = rcu_dereference_sched(tn->fine);
-		if (fine)
-			tcprtt_fine_add(fine, rtt_us);
-	}
+	if (fine)
+		tcprtt_fine_add(rcu_dereference_sched(tn->fine), rtt_us);
 }
 
 /*
@@ -428,7 +453,8 @@ static __always_inline void tcprtt_count_fine(struct tcprtt_net *tn, u32 rtt_us)
 static __always_inline void tcprtt_count_net(struct tcprtt_net *tn,
 					     struct tcprtt_counts __percpu *counts,
 					     const struct sock *sk,
-					     const struct tcprtt_scope *scope)
+					     const struct tcprtt_scope *scope,
+					     bool fine)
 {
 	struct tcprtt_groups *groups;
 	bool unit_ms;
@@ -441,7 +467,7 @@ static __always_inline void tcprtt_count_net(struct tcprtt_net *tn,
 	unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
 	tcprtt_test_race_delay();
 	tcprtt_hist_add(counts, rtt_us, unit_ms);
-	tcprtt_count_fine(tn, rtt_us);
+	tcprtt_count_fine(tn, rtt_us, fine);
 	if (scope && scope->group != TCPRTT_GROUP_NONE) {
 		groups = rcu_dereference_sched(tn->groups);
 		if (groups)
@@ -487,7 +513,8 @@ static __always_inline bool tcprtt_count_tables(struct tcprtt_net *tn,
 						struct tcprtt_counts __percpu *counts,
 						const struct sock *sk, u32 rtt_us,
 						const struct tcprtt_scope *scope,
-						const struct tcprtt_session_set *sessions)
+						const struct tcprtt_session_set *sessions,
+						bool fine)
 {
 	bool net_matched = tcprtt_scope_matches_all(scope) ||
 			   tcprtt_scope_match(scope, sk);
@@ -499,7 +526,7 @@ static __always_inline bool tcprtt_count_tables(struct tcprtt_net *tn,
 		unit_ms = READ_ONCE(tcprtt_hot.unit_ms);
 		tcprtt_test_race_delay();
 		tcprtt_hist_add(counts, rtt_us, unit_ms);
-		tcprtt_count_fine(tn, rtt_us);
+		tcprtt_count_fine(tn, rtt_us, fine);
 	}
 	while ((s = *session++)) {
 		if (!tcprtt_session_match(&s->scope, sk))
@@ -522,13 +549,14 @@ tcprtt_count_sessions_extras(struct tcprtt_net *tn,
 			     struct tcprtt_counts __percpu *counts,
 			     const struct sock *sk,
 			     const struct tcprtt_scope *scope,
-			     const struct tcprtt_session_set *sessions)
+			     const struct tcprtt_session_set *sessions,
+			     bool fine)
 {
 	u32 rtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
 	bool net_matched;
 
 	net_matched = tcprtt_count_tables(tn, counts, sk, rtt_us, scope,
-					  sessions);
+					  sessions, fine);
 	tcprtt_count_extras(sk, rtt_us, net_matched, scope, sessions);
 }
 
@@ -540,7 +568,7 @@ tcprtt_count_sessions_extras(struct tcprtt_net *tn,
  * out-of-line calls per hit on PREEMPT_RCU kernels, a quarter of the
  * tracepoint mode's whole cost.
  */
-static __always_inline void tcprtt_count(const struct sock *sk)
+static __always_inline void tcprtt_count(const struct sock *sk, bool fine)
 {
 	const struct tcprtt_session_set *sessions;
 	struct tcprtt_counts __percpu *counts;
@@ -569,20 +597,33 @@ static __always_inline void tcprtt_count(const struct sock *sk)
 			    (!tcprtt_scope_matches_all(scope) &&
 			     scope->group != TCPRTT_GROUP_NONE))
 				tcprtt_count_sessions_extras(tn, counts, sk,
-							     scope, sessions);
+							     scope, sessions,
+							     fine);
 			else
 				tcprtt_count_tables(tn, counts, sk,
 						    READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
-						    scope, sessions);
+						    scope, sessions, fine);
 			return;
 		}
 	}
-	tcprtt_count_net(tn, counts, sk, scope);
+	tcprtt_count_net(tn, counts, sk, scope, fine);
+}
+
+/*
+ * Both probes' body, under the RCU read side their caller gives: two
+ * copies of the count, with the fine buckets and without.
+ */
+static __always_inline void tcprtt_hit(const struct sock *sk)
+{
+	if (static_branch_unlikely(&tcprtt_fine_on))
+		tcprtt_count(sk, true);
+	else
+		tcprtt_count(sk, false);
 }
 
 static int tcprtt_kprobe_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	tcprtt_count((const struct sock *)regs_get_kernel_argument(regs, 0));
+	tcprtt_hit((const struct sock *)regs_get_kernel_argument(regs, 0));
 	return 0;
 }
 
@@ -598,10 +639,10 @@ static void tcprtt_tracepoint_probe(void *data, struct sock *sk,
 {
 #ifdef TCPRTT_TP_PREEMPTIBLE
 	preempt_disable_notrace();
-	tcprtt_count(sk);
+	tcprtt_hit(sk);
 	preempt_enable_notrace();
 #else
-	tcprtt_count(sk);
+	tcprtt_hit(sk);
 #endif
 }
 
@@ -719,7 +760,7 @@ static int tcprtt_net_show_locked(struct seq_file *seq, struct tcprtt_net *tn)
 
 	lockdep_assert_held(&tcprtt_lock);
 	tcprtt_hist_read(&tn->hist, &counts);
-	fine = rcu_dereference_protected(tn->fine, lockdep_is_held(&tcprtt_lock));
+	fine = tcprtt_net_fine_locked(tn);
 	if (fine) {
 		fine_counts = tcprtt_fine_read(fine);
 		if (!fine_counts)
@@ -846,6 +887,8 @@ static int __net_init tcprtt_net_init(struct net *net)
 	struct tcprtt_net *tn = net_generic(net, tcprtt_hot.net_id);
 	int err;
 
+	/* Before hist_init() lets the probe count here. */
+	RCU_INIT_POINTER(tn->fine, &tcprtt_fine_sink);
 	err = tcprtt_hist_init(&tn->hist);
 	if (err)
 		return err;
@@ -910,8 +953,7 @@ static void __net_exit tcprtt_net_exit(struct net *net)
 	list_del(&tn->node);
 	g = rcu_replace_pointer(tn->groups, NULL,
 				lockdep_is_held(&tcprtt_lock));
-	fine = rcu_replace_pointer(tn->fine, NULL,
-				   lockdep_is_held(&tcprtt_lock));
+	fine = tcprtt_net_fine_locked(tn);
 	mutex_unlock(&tcprtt_lock);
 
 	remove_proc_entry("tcprtt", net->proc_net);

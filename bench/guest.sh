@@ -19,7 +19,7 @@
 #
 # CONFIG: nomod, kprobe, tracepoint, filter (lport= a port nothing uses),
 # group (group=raddr), session (tracepoint, and one session whose filter
-# matches every hit) or bpftrace.  Round R runs them all, starting with the
+# matches every hit), fine (tracepoint, fine=8) or bpftrace.  Round R runs them all, starting with the
 # (R mod count)th, so that no configuration always follows the same one.
 set -uo pipefail
 
@@ -108,6 +108,7 @@ config_start() {
 	tracepoint | session) insmod "$KO" attach=tracepoint ;;
 	filter) insmod "$KO" lport=$NOMATCH_PORT ;;
 	group) insmod "$KO" group=raddr ;;
+	fine) insmod "$KO" attach=tracepoint fine=8 ;;
 	bpftrace) bpftrace_start ;;
 	*) echo "guest.sh: unknown configuration $1" >&2; return 1 ;;
 	esac

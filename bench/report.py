@@ -26,10 +26,11 @@ CONFIGS = {
     "filter": "tcprtt, kprobe, lport= matching nothing",
     "group": "tcprtt, kprobe, group=raddr",
     "session": "tcprtt, tracepoint, one matching session",
+    "fine": "tcprtt, tracepoint, fine=8",
     "bpftrace": "bpftrace (eBPF peer)",
 }
 # Configurations whose samples count their own probe hits.
-COUNTS_ITS_HITS = ("kprobe", "tracepoint", "group", "session")
+COUNTS_ITS_HITS = ("kprobe", "tracepoint", "group", "session", "fine")
 
 
 def parse(paths):
@@ -104,7 +105,7 @@ class Bench:
                 if c == "filter" and samples:
                     self.problems.append(f"round {r}: the filter that should "
                                          f"match nothing counted {samples}")
-                if c in ("tracepoint", "group", "session") and kprobe and kprobe[2] \
+                if c in ("tracepoint", "group", "session", "fine") and kprobe and kprobe[2] \
                         and samples != kprobe[2]:
                     self.problems.append(f"round {r}: {c} counted {samples} "
                                          f"hits, kprobe {kprobe[2]}")
@@ -212,6 +213,7 @@ class Bench:
         f, g = self.median_extra("filter"), self.median_extra("group")
         b = self.median_extra("bpftrace")
         s = self.median_extra("session")
+        fi = self.median_extra("fine")
 
         def target(name, needs, check, detail):
             why = next((self.missing(c) for c in needs if self.missing(c)),
@@ -242,6 +244,10 @@ class Bench:
                lambda: s - t <= 40,
                lambda: f"tracepoint with a matching session {s:.1f} per hit, "
                        f"{s - t:.1f} more than without (target ≤ 40)")
+        target("fine_at_most_15_more", ("fine", "tracepoint"),
+               lambda: fi - t <= 15,
+               lambda: f"tracepoint with fine=8 {fi:.1f} per hit, "
+                       f"{fi - t:.1f} more than without (target ≤ 15)")
         return out
 
 

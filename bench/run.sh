@@ -78,6 +78,11 @@ if grep -qx group <<<"$params"; then
 else
 	echo "skip group this tcprtt.ko has no group= parameter" >>"$meta"
 fi
+if grep -qx fine <<<"$params"; then
+	configs+=(fine)
+else
+	echo "skip fine this tcprtt.ko has no fine= parameter" >>"$meta"
+fi
 if grep -q tcprtt_session tcprtt.ko; then
 	configs+=(session)
 else

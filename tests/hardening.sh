@@ -416,16 +416,17 @@ netns_count() {
 	grep -c '^netns ' $NETNS_FILE
 }
 
-# fault_netns GROUP: with tcprtt loaded with group=GROUP, fail each
-# allocation of a namespace's creation in turn, up to the first failure
-# after tcprtt's pernet init has returned (the unwind then runs its exit;
-# the sites after it are other subsystems'); a created namespace has a
-# working /proc/net/tcprtt, with per-address tables or the reason it has
-# none; the namespaces tcprtt knows come back to what they were.
+# fault_netns GROUP FINE: with tcprtt loaded with group=GROUP fine=FINE,
+# fail each allocation of a namespace's creation in turn, up to the first
+# failure after tcprtt's pernet init has returned (the unwind then runs its
+# exit; the sites after it are other subsystems'); a created namespace has
+# a working /proc/net/tcprtt, with per-address tables and fine buckets or
+# the reason it has none; the namespaces tcprtt knows come back to what
+# they were.
 fault_netns() {
-	local group=$1 n=1 refused=0 created=0 before
+	local group=$1 fine=$2 n=1 refused=0 created=0 before
 
-	insmod "$TCPRTT_KO" group="$group"
+	insmod "$TCPRTT_KO" group="$group" fine="$fine"
 	grep -q " $NET_INIT\s*\[tcprtt\]" /proc/kallsyms ||
 		fail "no $NET_INIT in tcprtt (/proc/kallsyms): set TCPRTT_NET_INIT to its pernet init"
 	before=$(netns_count)
@@ -441,6 +442,10 @@ fault_netns() {
 			if [ "$group" != none ]; then
 				grep -qxE "group $group|group_error ENOMEM" <<<"$fault_out" ||
 					fail "netns $n: expected \"group $group\" or \"group_error ENOMEM\", got: $fault_out"
+			fi
+			if [ "$fine" != 0 ]; then
+				grep -qxE "fine $fine|fine_error ENOMEM" <<<"$fault_out" ||
+					fail "netns $n: expected \"fine $fine\" or \"fine_error ENOMEM\", got: $fault_out"
 			fi
 			[ "$fault_injected" = 1 ] || break
 			created=$((created + 1))
@@ -458,7 +463,7 @@ fault_netns() {
 		n=$((n + FAULT_STRIDE))
 	done
 	fault_probes_off
-	log "netns with group=$group: $((refused + created)) allocation sites failed in turn," \
+	log "netns with group=$group fine=$fine: $((refused + created)) allocation sites failed in turn," \
 		"1 to $n of $fault_total (every $FAULT_STRIDE):" \
 		"$refused creations failed, $created namespaces created anyway"
 	wait_until 600 test "$(netns_count)" = "$before" ||
@@ -479,7 +484,8 @@ fault_injection_or_skip() {
 
 # Out of memory, one allocation at a time (fail-nth): each allocation of
 # tcprtt's init in insmod (without and with per-address tables), then of
-# its pernet init in a new namespace (group none and raddr).  Debian's
+# its pernet init in a new namespace (group none, and raddr with fine
+# buckets).  Debian's
 # kernels lack fault injection; the debug kernels (make debug-test) have
 # it.  alloc_percpu() is not among the sites: failslab and fail_page_alloc
 # do not reach the per-CPU allocator unless it must map a new chunk.
@@ -494,10 +500,10 @@ test_load_fail_oom() {
 	fault_setup
 	trap 'fault_restore; stop_jobs' EXIT
 	fault_load
-	fault_load group=raddr
+	fault_load group=raddr fine=8
 	expect_no_leak "after the failed loads"
-	fault_netns none
-	fault_netns raddr
+	fault_netns none 0
+	fault_netns raddr 8
 	fault_restore
 	expect_no_leak "after the failed namespaces"
 	log "allocation sites failed: $fault_failed in $((SECONDS - fault_t0)) s"
@@ -515,7 +521,7 @@ test_session_fail_oom() {
 	tcprtt_load_module
 	fault_setup
 	trap 'fault_restore; stop_jobs' EXIT
-	for spec in "lport=5201" "group=raddr unit=ms"; do
+	for spec in "lport=5201" "group=raddr unit=ms fine=8"; do
 		for n in $(seq 1 100); do
 			out=$(ip netns exec "$CLI" "$FAULT" session "$n" "$spec") || true
 			sessions=$(awk '$1 == "sessions" { print $2 }' <<<"$out")
