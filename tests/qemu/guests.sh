@@ -10,7 +10,7 @@
 # a guest of its own.
 TCPRTT_GUESTS=(
 	"i rows.sh tools.sh attach.sh"
-	"2 tcprtt.sh scope.sh hardening.sh"
+	"2 tcprtt.sh fine.sh scope.sh hardening.sh"
 	"8 TCPRTT_TESTS=totals hardening.sh"
 	"2 -a debugfs=off TCPRTT_TESTS=load_without_debugfs lifetime.sh"
 	"2 lifetime.sh sessions.sh fleet.sh security.sh"
