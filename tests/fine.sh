@@ -65,7 +65,8 @@ fine_lines() {
 # The parameter: refused values change nothing; a value gives every
 # namespace, old or new, empty buckets that count from then on and nest in
 # the log2 rows; another value starts them again; the log2 table is never
-# zeroed by it; the /proc reset zeroes them with the rest; 0 takes them away.
+# zeroed by it; the /proc reset zeroes them with the rest; 0 takes them
+# away; given to insmod, they are there from the load on.
 test_fine_param() {
 	local v text ns=tcprtt-fine-$$
 
@@ -110,6 +111,16 @@ test_fine_param() {
 
 	echo 0 >$PARAMS/fine
 	expect_eq "fine lines once off" 0 "$(hist "$CLI" | grep -c '^fine' || true)"
+
+	# Given to insmod: every namespace has them from the load on.
+	tcprtt_unload_module
+	tcprtt_load_module fine=16
+	client $SRV4 -n 20 >/dev/null
+	text=$(hist "$SRV")
+	expect_eq "fine key after insmod fine=16" 16 "$(awk '$1 == "fine" { print $2 }' <<<"$text")"
+	expect_eq "buckets after insmod fine=16" ok "$(fine_check "$text")"
+	tcprtt_unload_module
+	tcprtt_load_module
 }
 
 # trace_on / trace_off: every tcp_probe hit of the server's connections
