@@ -226,7 +226,7 @@ test_fine_exact() {
 	[ -w $TRACING/events/tcp/tcp_probe/enable ] || { log "SKIP: no tcp:tcp_probe in tracefs"; return $KSFT_SKIP; }
 	set_delay 20ms
 	profile fixed "client $SRV4 -n 150 >/dev/null"
-	set_delay "50ms 50ms 25%"
+	set_delay 50ms 50ms 25%
 	profile jitter "client $SRV4 -n 150 >/dev/null"
 	set_delay 0
 	delay_by_source "$SRV" s0 $SRV4:7ms $SRV4B:40ms

@@ -153,12 +153,13 @@ cleanup_netns() {
 	return 0
 }
 
-# set_delay DELAY: netem on the server's end (tc units: 3ms, 2500us); 0 removes it.
+# set_delay DELAY [JITTER [CORRELATION]]: netem on the server's end (tc units:
+# 3ms, 2500us, 25%); 0 removes it.
 set_delay() {
 	if [ "$1" = 0 ]; then
 		ip netns exec "$SRV" tc qdisc del dev s0 root 2>/dev/null || true
 	else
-		ip netns exec "$SRV" tc qdisc replace dev s0 root netem delay "$1"
+		ip netns exec "$SRV" tc qdisc replace dev s0 root netem delay "$@"
 	fi
 }
 
