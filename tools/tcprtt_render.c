@@ -158,6 +158,23 @@ void tcprtt_render_proc(FILE *f, const struct tcprtt_hist *h)
 		(unsigned long long)h->sum_us);
 }
 
+void tcprtt_render_proc_fine(FILE *f, const struct tcprtt_fine *fine)
+{
+	unsigned int i, shift = fine->shift;
+
+	if (fine->error[0])
+		fprintf(f, "fine_error %s\n", fine->error);
+	if (!shift)
+		return;
+	fprintf(f, "fine %u\n", 1U << shift);
+	for (i = 0; i < tcprtt_fine_buckets(shift); i++)
+		if (fine->counts[i])
+			fprintf(f, "fine_us %llu %llu %llu\n",
+				(unsigned long long)tcprtt_fine_low(i, shift),
+				(unsigned long long)tcprtt_fine_high(i, shift),
+				(unsigned long long)fine->counts[i]);
+}
+
 void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h)
 {
 	const char *unit = tcprtt_unit_name(h->unit);

@@ -62,6 +62,9 @@ void tcprtt_render_table(FILE *f, const struct tcprtt_hist *h);
 /* The whole /proc file: the table, a blank line and the summary. */
 void tcprtt_render_proc(FILE *f, const struct tcprtt_hist *h);
 
+/* @fine's summary lines, as the module writes them: none if it has none. */
+void tcprtt_render_proc_fine(FILE *f, const struct tcprtt_fine *fine);
+
 /* The -e block printed after a table. */
 void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h);
 

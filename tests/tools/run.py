@@ -82,6 +82,10 @@ INVALID = [
     ("bad-binary.bin", 1, "NUL"),
     ("bad-group-samples.txt", 68, "samples 11 is not the sum of the rows (10)"),
     ("bad-group-title.txt", 68, "expected 'ADDRESS samples N average_us N"),
+    ("bad-fine-n.txt", 36, "bad fine '5': expected 4, 8 or 16"),
+    ("bad-fine-bucket.txt", 55,
+     "fine_us 28 31 is not a bucket of 'fine 8', expected 28 30"),
+    ("bad-fine-orphan.txt", 35, "fine_us before a 'fine N' line"),
 ]
 
 # Option values the printer must refuse with exit status 2.

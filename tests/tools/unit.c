@@ -96,6 +96,44 @@ static bool same_hist(const struct tcprtt_hist *a, const struct tcprtt_hist *b)
 	       !memcmp(a->rows, b->rows, sizeof(a->rows));
 }
 
+/*
+ * The fine buckets of (rtt, count) pairs in µs, ended by a negative rtt,
+ * placed by the header's own rule.
+ */
+static struct tcprtt_fine fine_of(unsigned int shift, ...)
+{
+	struct tcprtt_fine fine = { .shift = shift };
+	long long rtt;
+	va_list ap;
+
+	va_start(ap, shift);
+	while ((rtt = va_arg(ap, long long)) >= 0)
+		fine.counts[tcprtt_fine_index(rtt, shift)] +=
+			va_arg(ap, __u64);
+	va_end(ap);
+	return fine;
+}
+
+/* The same fine buckets: what lies beyond those of the shift is no part. */
+static bool same_fine(const struct tcprtt_fine *a, const struct tcprtt_fine *b)
+{
+	size_t n = a->shift ? tcprtt_fine_buckets(a->shift) : 0;
+
+	return a->shift == b->shift && !strcmp(a->error, b->error) &&
+	       !memcmp(a->counts, b->counts, n * sizeof(a->counts[0]));
+}
+
+/* The /proc text of @h with @fine's lines after its summary. */
+static char *fine_text(const struct tcprtt_hist *h,
+		       const struct tcprtt_fine *fine)
+{
+	FILE *m = mem_open();
+
+	tcprtt_render_proc(m, h);
+	tcprtt_render_proc_fine(m, fine);
+	return mem_close(m);
+}
+
 TEST(parse_u64)
 {
 	static const char *const bad[] = {
@@ -474,6 +512,7 @@ FIXTURE(bad_file) {
 };
 
 FIXTURE_VARIANT(bad_file) {
+	bool fine;		/* the valid file has fine buckets */
 	const char *from, *to;	/* replaced in a valid file */
 	size_t to_len;		/* of to, when it holds a NUL */
 	unsigned int line;
@@ -567,14 +606,95 @@ FIXTURE_VARIANT_ADD(bad_file, sessions) {
 	.msg = "bad sessions '1x'",
 };
 
+/*
+ * With fine buckets: lines 31-33 are unit, samples and sum_us, then
+ * fine 8 and the buckets of 5 and 2048 µs.
+ */
+FIXTURE_VARIANT_ADD(bad_file, fine_per_octave) {
+	.fine = true, .from = "fine 8\n", .to = "fine 32\n", .line = 34,
+	.msg = "bad fine '32': expected 4, 8 or 16",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_per_octave_zero) {
+	.fine = true, .from = "fine 8\n", .to = "fine 0\n", .line = 34,
+	.msg = "bad fine '0'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_orphan) {
+	.fine = true, .from = "fine 8\n", .to = "", .line = 34,
+	.msg = "fine_us before a 'fine N' line",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_late) {
+	.fine = true, .from = "fine 8\nfine_us 5 6 1\n",
+	.to = "fine_us 5 6 1\nfine 8\n", .line = 34,
+	.msg = "fine_us before a 'fine N' line",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_wrong_shift) {
+	.fine = true, .from = "fine 8\n", .to = "fine 16\n", .line = 36,
+	.msg = "fine_us 2048 2304 is not a bucket of 'fine 16', expected 2048 2176",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_high) {
+	.fine = true, .from = "2048 2304", .to = "2048 2305", .line = 36,
+	.msg = "not a bucket of 'fine 8', expected 2048 2304",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_low) {
+	.fine = true, .from = "2048 2304", .to = "2049 2304", .line = 36,
+	.msg = "expected 2048 2304",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_beyond) {
+	.fine = true, .from = "2048 2304", .to = "4294967296 4831838208",
+	.line = 36,
+	.msg = "expected 0 1",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_order) {
+	.fine = true, .from = "fine_us 5 6 1\nfine_us 2048 2304 4\n",
+	.to = "fine_us 2048 2304 4\nfine_us 5 6 1\n", .line = 36,
+	.msg = "fine_us 5 6 is not above the bucket before it",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_twice) {
+	.fine = true, .from = "fine_us 5 6 1\n",
+	.to = "fine_us 5 6 1\nfine_us 5 6 1\n", .line = 36,
+	.msg = "not above the bucket before it",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_repeated) {
+	.fine = true, .from = "fine_us 5 6 1\n",
+	.to = "fine 8\nfine_us 5 6 1\n", .line = 35,
+	.msg = "'fine' repeated (first on line 34)",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_count) {
+	.fine = true, .from = "2304 4", .to = "2304 4x", .line = 36,
+	.msg = "expected 'fine_us LOW HIGH COUNT', got 'fine_us 2048 2304 4x'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_short) {
+	.fine = true, .from = "2304 4", .to = "2304", .line = 36,
+	.msg = "expected 'fine_us LOW HIGH COUNT'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_both) {
+	.fine = true, .from = "fine 8\n", .to = "fine 8\nfine_error ENOMEM\n",
+	.line = 35,
+	.msg = "fine_error with fine buckets (line 34)",
+};
+
 /* Replaces the first variant->from in self->text with variant->to. */
 FIXTURE_SETUP(bad_file)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
+	struct tcprtt_fine fine = fine_of(3, 5LL, 1ULL, 2100LL, 4ULL, -1LL);
 	size_t to_len = variant->to_len ?: strlen(variant->to), n;
 	const char *at;
 
-	self->text = proc_text(&h);
+	self->text = variant->fine ? fine_text(&h, &fine) : proc_text(&h);
 	self->bad = malloc(strlen(self->text) + 64);
 	ASSERT_NE(NULL, self->bad);
 	at = strstr(self->text, variant->from);
@@ -598,6 +718,8 @@ TEST_F(bad_file, refused)
 	struct tcprtt_parse_error err;
 	struct tcprtt_snapshot snap;
 
+	EXPECT_EQ(0, tcprtt_parse(self->text, strlen(self->text), &snap, &err))
+		TH_LOG("the valid file: line %u: %s", err.line, err.msg);
 	EXPECT_NE(0, tcprtt_parse(self->bad, self->len, &snap, &err))
 		TH_LOG("accepted");
 	EXPECT_EQ(variant->line, err.line);
@@ -727,6 +849,71 @@ TEST(extended_empty)
 #undef CALL
 	EXPECT_STREQ("\nsamples  0\n", s) TH_LOG("nothing misleading");
 	free(s);
+}
+
+/* The rule of tcprtt.h, as the module's docs state it. */
+TEST(fine_rule)
+{
+	unsigned int shift, i;
+
+	EXPECT_U64(tcprtt_fine_buckets(2), 124);
+	EXPECT_U64(tcprtt_fine_buckets(3), 240);
+	EXPECT_U64(tcprtt_fine_buckets(4), 464);
+	EXPECT_U64(TCPRTT_FINE_MAX_BUCKETS, 464);
+	for (shift = TCPRTT_FINE_SHIFT_MIN; shift <= TCPRTT_FINE_SHIFT_MAX;
+	     shift++) {
+		unsigned int n = tcprtt_fine_buckets(shift);
+
+		EXPECT_EQ((int)shift, tcprtt_fine_shift(1U << shift));
+		EXPECT_U64(tcprtt_fine_low(0, shift), 0);
+		EXPECT_U64(tcprtt_fine_high(n - 1, shift), 1ULL << 32);
+		for (i = 0; i + 1 < n; i++) {
+			EXPECT_U64(tcprtt_fine_high(i, shift),
+				   tcprtt_fine_low(i + 1, shift));
+		}
+		EXPECT_U64(tcprtt_fine_index(0xffffffff, shift), n - 1);
+	}
+	EXPECT_EQ(-1, tcprtt_fine_shift(0));
+	EXPECT_EQ(-1, tcprtt_fine_shift(2));
+	EXPECT_EQ(-1, tcprtt_fine_shift(3));
+	EXPECT_EQ(-1, tcprtt_fine_shift(32));
+	EXPECT_EQ(-1, tcprtt_fine_shift(8ULL << 32));
+}
+
+/* parse(render(fine)) == fine, for every bucket of every shift. */
+TEST(fine_round_trip)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
+	struct tcprtt_parse_error err;
+	struct tcprtt_snapshot snap;
+	struct tcprtt_fine fine;
+	unsigned int shift, i;
+	char *text;
+
+	for (shift = TCPRTT_FINE_SHIFT_MIN; shift <= TCPRTT_FINE_SHIFT_MAX;
+	     shift++) {
+		fine = fine_of(shift, -1LL);
+		for (i = 0; i < tcprtt_fine_buckets(shift); i++)
+			fine.counts[i] = i % 3 ? i : U64_MAX - i;
+		text = fine_text(&h, &fine);
+		EXPECT_EQ(0, tcprtt_parse(text, strlen(text), &snap, &err))
+			TH_LOG("line %u: %s", err.line, err.msg);
+		EXPECT_TRUE(same_fine(&fine, &snap.fine)) TH_LOG("%u", shift);
+		EXPECT_TRUE(same_hist(&h, &snap.total));
+		free(text);
+	}
+	/* fine on, every bucket empty; fine_error alone */
+	fine = fine_of(4, -1LL);
+	text = fine_text(&h, &fine);
+	EXPECT_EQ(0, tcprtt_parse(text, strlen(text), &snap, &err));
+	EXPECT_TRUE(same_fine(&fine, &snap.fine));
+	free(text);
+	fine = fine_of(0, -1LL);
+	strcpy(fine.error, "ENOMEM");
+	text = fine_text(&h, &fine);
+	EXPECT_EQ(0, tcprtt_parse(text, strlen(text), &snap, &err));
+	EXPECT_TRUE(same_fine(&fine, &snap.fine));
+	free(text);
 }
 
 TEST_HARNESS_MAIN
