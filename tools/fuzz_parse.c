@@ -75,8 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(buf);
 
 	tcprtt_render_table(sink, &snap.total);
-	tcprtt_render_extended(sink, &snap.total);
-	tcprtt_render_json(sink, &snap.total, &meta);
+	tcprtt_render_extended(sink, &snap.total, &snap.fine);
+	tcprtt_render_json(sink, &snap.total, &snap.fine, &meta);
 	tcprtt_render_prometheus(sink, &snap.total);
 	return 0;
 }

@@ -130,7 +130,7 @@ static void render_groups(FILE *m, const struct tcprtt_snapshot *snap)
 		fputs(")\n", m);
 		tcprtt_render_table(m, &g->hist);
 		if (env.extended)
-			tcprtt_render_extended(m, &g->hist);
+			tcprtt_render_extended(m, &g->hist, NULL);
 	}
 }
 
@@ -167,7 +167,7 @@ static void render_table_item(FILE *m, const struct report *r,
 		fprintf(m, "filter: %s\n", snap->filter);
 	tcprtt_render_table(m, &snap->total);
 	if (env.extended) {
-		tcprtt_render_extended(m, &snap->total);
+		tcprtt_render_extended(m, &snap->total, &snap->fine);
 		if (snap->has_sessions)
 			fprintf(m, "sessions %llu\n",
 				(unsigned long long)snap->sessions);
@@ -236,7 +236,7 @@ static void json_groups(FILE *m, const struct tcprtt_snapshot *snap)
 		fputs(first ? "{\"addr\":" : ",{\"addr\":", m);
 		tcprtt_put_json_string(m, g->addr);
 		fputc(',', m);
-		tcprtt_render_json_hist(m, &g->hist);
+		tcprtt_render_json_hist(m, &g->hist, NULL);
 		fputc('}', m);
 		first = false;
 	}
@@ -267,7 +267,8 @@ static void json_item(FILE *m, const struct report_item *item,
 	tcprtt_put_json_string(m, item->shown->filter);
 	fputc(',', m);
 	item_meta(item, meta);
-	tcprtt_render_json_fields(m, &item->shown->total, meta);
+	tcprtt_render_json_fields(m, &item->shown->total, &item->shown->fine,
+				  meta);
 	json_groups(m, item->shown);
 }
 

@@ -1886,6 +1886,178 @@ def t_session_write_errors(tool, shim, tmp):
         check("read" not in shim_file(d, "log"), "read after a failed write")
 
 
+# ------------------------------------------------------- fine buckets
+
+# rtts of every kind: 0, the one-us buckets, the middle, the last row and
+# beyond it, up to the largest u32, in the last fine bucket.
+FINE_RTTS = ([0, 1, 3, 3, 5, 15, 16, 17, 33, 100, 101, 700] + [2048] * 5 +
+             [2400] * 4 + [9000, 17000, 70000, 1 << 20, 1 << 25, 1 << 27,
+                           2**32 - 1])
+
+
+def fine_proc(rtts, shift, unit="us", extra=""):
+    """The /proc text of @rtts with fine buckets of @shift after the
+    summary; @shift None: none."""
+    rows = [0] * fmt.ROWS
+    for rtt in rtts:
+        rows[fmt.row_of(rtt, unit)] += 1
+    lines = fmt.fine_lines(fmt.fine_of(rtts, shift), shift) if shift else ""
+    return fmt.proc(rows, unit, sum(rtts) % 2**64,
+                    extra="missed 0\nsessions 0\n" + extra + lines)
+
+
+def fine_estimate(counts, shift, pct, unit):
+    v = fmt.fine_percentile(counts, shift, pct)
+    return Fraction(v, 1000) if unit == "ms" else v
+
+
+def check_fine_json(obj, rtts, shift, unit):
+    """The object's "fine", from the model, and p50/p90/p99 from it."""
+    counts = fmt.fine_of(rtts, shift)
+    bounds = fmt.fine_buckets(shift)
+    f = obj["fine"]
+    expect_eq((f["per_octave"], f["unit"]), (1 << shift, "us"),
+              "per_octave and unit")
+    expect_eq(f["buckets"],
+              [[bounds[i][0], bounds[i][1], counts[i]]
+               for i in sorted(counts)], "the non-empty buckets")
+    s = obj["summary"]
+    for p in (50, 90, 99):
+        got, want = s["p%d" % p], fine_estimate(counts, shift, p, unit)
+        # Whole us; in ms, printed with three decimals: exact.
+        check(Fraction(str(got)) == want and (unit == "ms" or
+                                              isinstance(got, int)),
+              "p%d: %r, expected %s" % (p, got, want))
+
+
+def t_fine_files(tool):
+    """A file with fine buckets: the same table, byte for byte; -e, JSON
+    with them; Prometheus without them."""
+    for name, like in (("fine", "real"), ("fine-ms", "real-ms"),
+                       ("fine-error", "real")):
+        got = run_ok(tool, ["-f", fixture(name + ".txt")])
+        want = table_of(like)
+        if name == "fine-error":
+            want = "filter: lport=443\n" + want
+        expect_text(got, want, "table of %s.txt" % name)
+    text = run_ok(tool, ["-f", fixture("fine.txt"), "--prometheus"])
+    check("fine" not in text, "a fine family:\n" + text)
+    obj = json.loads(run_ok(tool, ["-f", fixture("fine-error.txt"), "-j"]))
+    check("fine" not in obj and obj["fine_error"] == "ENOMEM",
+          "fine_error alone: %r" % {k: obj[k] for k in obj if "fine" in k})
+
+
+def t_fine_percentiles(tool, tmp):
+    """-e and JSON take p50/p90/p99 from the fine buckets, by nearest rank
+    and each bucket's midpoint: values worked out by hand, and the
+    model's."""
+    path = os.path.join(tmp, "fine-pct.txt")
+    # 5 in [2048, 2304), 4 in [2304, 2560), 1 in [16384, 18432): p50 is
+    # rank 5, the first bucket's midpoint; rank 6 would be the second.
+    # p99 is rank ceil(9.9) = 10.  Below 16 a bucket is one us: 3, not
+    # 3.5; [16, 18) is two, its midpoint 17.
+    cases = [([2048] * 5 + [2400] * 4 + [17000], "us",
+              ("2176 us", "2432 us", "17408 us")),
+             ([2048] * 5 + [2400] * 4 + [17000], "ms",
+              ("2.176 ms", "2.432 ms", "17.408 ms")),
+             ([3, 3, 15, 16], "us", ("3 us", "17 us", "17 us"))]
+    for rtts, unit, (p50, p90, p99) in cases:
+        with open(path, "w") as f:
+            f.write(fine_proc(rtts, 3, unit))
+        out = run_ok(tool, ["-f", path, "-e"])
+        want = ("\np50      %s\np90      %s\np99      %s\n"
+                "fine     8 per octave: p50, p90, p99 from them, within "
+                "6.25%%\nsessions 0\n" % (p50, p90, p99))
+        check(out.endswith(want), "%r %s: expected ...%s, got ...%s"
+              % (rtts, unit, want, out[-200:]))
+        counts = fmt.fine_of(rtts, 3)
+        for pct, text in zip((50, 90, 99), (p50, p90, p99)):
+            expect_eq(Fraction(text.split()[0]),
+                      fine_estimate(counts, 3, pct, unit),
+                      "the model's p%d" % pct)
+        check_fine_json(json.loads(run_ok(tool, ["-f", path, "-j"])),
+                        rtts, 3, unit)
+    for name, shift, unit in (("fine", 3, "us"), ("fine-ms", 2, "ms")):
+        obj = json.loads(run_ok(tool, ["-f", fixture(name + ".txt"), "-j"]))
+        text = read(fixture(name + ".txt"))
+        counts = {fmt.fine_index(int(lo), shift): int(c) for lo, _, c in
+                  re.findall(r"(?m)^fine_us (\d+) (\d+) (\d+)$", text)}
+        for p in (50, 90, 99):
+            expect_eq(Fraction(str(obj["summary"]["p%d" % p])),
+                      fine_estimate(counts, shift, p, unit),
+                      "%s.txt: p%d" % (name, p))
+
+
+def t_fine_rule(tool, tmp):
+    """Every bucket of every shift, as the docs describe them: the
+    printer's rule (tcprtt.h's) takes them all, and no other."""
+    path = os.path.join(tmp, "fine-rule.txt")
+    for shift in (2, 3, 4):
+        bounds = fmt.fine_buckets(shift)
+        counts = {i: i + 1 for i in range(len(bounds))}
+        with open(path, "w") as f:
+            f.write(fmt.proc([0] * fmt.ROWS, "us", 0,
+                             extra=fmt.fine_lines(counts, shift)))
+        obj = json.loads(run_ok(tool, ["-f", path, "-j"]))
+        expect_eq(len(obj["fine"]["buckets"]), len(bounds),
+                  "buckets of %d per octave" % (1 << shift))
+        for lo, hi in bounds[1:-1]:
+            check(fmt.fine_index(lo, shift) == fmt.fine_index(hi - 1, shift)
+                  != fmt.fine_index(hi, shift), "model: %d %d" % (lo, hi))
+        # One bucket split in two: refused.
+        lo, hi = bounds[40]
+        with open(path, "w") as f:
+            f.write(fmt.proc([0] * fmt.ROWS, "us", 0,
+                             extra="fine %d\nfine_us %d %d 1\n"
+                             % (1 << shift, lo, (lo + hi) // 2)))
+        rc, out, err = run(tool, ["-f", path])
+        check(rc == 1 and "line 35: fine_us %d %d is not a bucket" % (
+            lo, (lo + hi) // 2) in err, "half a bucket: %r" % err)
+
+
+def t_fine_intervals(tool, tmp):
+    """-i: each report's fine buckets are the interval's; a change of the
+    module's fine parameter starts them afresh, as a reset does."""
+    first, second, third = FINE_RTTS[:10], FINE_RTTS[10:20], FINE_RTTS[20:]
+    fifo = Feeder(os.path.join(tmp, "proc-fine"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "2", "-j"])
+    fifo.feed(fine_proc(first, 3), proc)
+    fifo.feed(fine_proc(first + second, 3), proc)
+    # The rows go on; the fine buckets, now 16 per octave, start afresh.
+    text = fine_proc(first + second + third, None)
+    fifo.feed(text + fmt.fine_lines(fmt.fine_of(third, 4), 4), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    objs = [json.loads(line) for line in out.splitlines()]
+    expect_eq(len(objs), 2, "reports")
+    for obj, rtts, shift, reset in ((objs[0], second, 3, False),
+                                    (objs[1], third, 4, True)):
+        rows = [0] * fmt.ROWS
+        for rtt in rtts:
+            rows[fmt.row_of(rtt)] += 1
+        expect_eq(([r["count"] for r in obj["rows"]],
+                   obj["summary"]["sum_us"]), (rows, sum(rtts)),
+                  "rows and sum_us")
+        check_fine_json(obj, rtts, shift, "us")
+        expect_eq(obj["reset"], reset, "reset")
+
+
+def t_fine_netns(tool, tmp):
+    """--all-netns: each namespace's own fine buckets, or none."""
+    root = fake_root(tmp, "root-fine-netns", proc=False)
+    with open(os.path.join(root, "proc/net/tcprtt_netns"), "w") as f:
+        f.write("netns 4026531840\n" + fine_proc(FINE_RTTS, 2) + "\n" +
+                "netns 4026532000\n" + fine_proc([700], None) + "\n")
+    env = {"TCPRTT_ROOT": root}
+    nss = json.loads(run_ok(tool, ["--all-netns", "-j"],
+                            env=env))["namespaces"]
+    check_fine_json(nss[0], FINE_RTTS, 2, "us")
+    check("fine" not in nss[1], "fine buckets in the second namespace")
+    out = run_ok(tool, ["--all-netns", "-e"], env=env)
+    expect_eq(out.count("\nfine     4 per octave: p50, p90, p99 from them, "
+                        "within 12.5%\n"), 1, "-e: one fine line:\n" + out)
+
+
 # ------------------------------- the exporter's systemd unit (tcprtt-tools)
 
 UNIT = os.path.join(TOOLS, "tcprtt-exporter.service")
@@ -2239,6 +2411,9 @@ def main():
                                  ("real-ms", "ext", ["-e"]),
                                  ("zero", "ext", ["--extended"]),
                                  ("huge", "ext", ["-e"]),
+                                 ("fine", "ext", ["-e"]),
+                                 ("fine-ms", "ext", ["-e"]),
+                                 ("fine", "json", ["-j"]),
                                  ("real", "json", ["--json"]),
                                  ("zero", "json", ["-o", "json"]),
                                  ("real", "prom", ["--prometheus"]),
@@ -2320,6 +2495,15 @@ def main():
         r.add("%s: prometheus: a long outage said once" % label,
               t_prom_down_once, tool, tmp)
         r.add("%s: promtool check metrics" % label, t_promtool, tool, tmp)
+        r.add("%s: fine: files, tables, fine_error" % label, t_fine_files,
+              tool)
+        r.add("%s: fine: percentiles, nearest rank, midpoints" % label,
+              t_fine_percentiles, tool, tmp)
+        r.add("%s: fine: every bucket of the rule" % label, t_fine_rule,
+              tool, tmp)
+        r.add("%s: fine: interval deltas, a new shift" % label,
+              t_fine_intervals, tool, tmp)
+        r.add("%s: fine: --all-netns" % label, t_fine_netns, tool, tmp)
 
     r.add("prometheus rules: promtool check and test", t_rules)
     r.add("exporter unit: settings and defaults", t_unit_settings)

@@ -825,7 +825,7 @@ TEST(json_empty)
 	struct tcprtt_report_meta meta = { .timestamp = "T", .interval_s = -1 };
 	char *s;
 
-#define CALL(m) tcprtt_render_json(m, &h, &meta)
+#define CALL(m) tcprtt_render_json(m, &h, NULL, &meta)
 	s = RENDER(CALL);
 #undef CALL
 	EXPECT_HAS(s, "\"interval_s\":null", "cumulative");
@@ -844,7 +844,7 @@ TEST(extended_empty)
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0, -1);
 	char *s;
 
-#define CALL(m) tcprtt_render_extended(m, &h)
+#define CALL(m) tcprtt_render_extended(m, &h, NULL)
 	s = RENDER(CALL);
 #undef CALL
 	EXPECT_STREQ("\nsamples  0\n", s) TH_LOG("nothing misleading");
@@ -878,6 +878,161 @@ TEST(fine_rule)
 	EXPECT_EQ(-1, tcprtt_fine_shift(3));
 	EXPECT_EQ(-1, tcprtt_fine_shift(32));
 	EXPECT_EQ(-1, tcprtt_fine_shift(8ULL << 32));
+}
+
+/*
+ * Nearest rank, then the bucket's midpoint.  8 per octave: 5 samples in
+ * [2048, 2304), 4 in [2304, 2560), 1 in [16384, 18432).  p50 is rank 5,
+ * the last of the first bucket: 2176 (an interpolation, or a rank of
+ * n * p / 100 + 1, would land in the second).  p90, rank 9: 2432.  p99,
+ * rank ceil(9.9) = 10: 17408.
+ */
+TEST(fine_percentile)
+{
+	struct tcprtt_fine fine = fine_of(3, 2048LL, 5ULL, 2400LL, 4ULL,
+					  17000LL, 1ULL, -1LL);
+
+	EXPECT_U64(tcprtt_fine_total(&fine), 10);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 50), 2176);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 51), 2432);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 90), 2432);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 91), 17408);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 99), 17408);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 100), 17408);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 1), 2176);
+
+	/* One µs wide below 16: the value itself, not 3.5. */
+	fine = fine_of(3, 3LL, 2ULL, 15LL, 1ULL, 16LL, 1ULL, -1LL);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 50), 3);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 75), 15);
+	/* [16, 18): two µs wide, its midpoint 17 */
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 99), 17);
+
+	/* The last bucket, [2^32 - 2^29, 2^32) of 4 per octave */
+	fine = fine_of(2, 0xffffffffLL, 3ULL, -1LL);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 50),
+		   ((1ULL << 32) - (1ULL << 29) + (1ULL << 32)) / 2);
+
+	/*
+	 * Counts past 2^64 in all: the rank is exact.  [100, 104), 16 of 4 µs
+	 * in [64, 128); [4864, 5120), 16 of 256 µs in [4096, 8192).
+	 */
+	fine = fine_of(4, 100LL, U64_MAX, 5000LL, U64_MAX, -1LL);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 50), 102);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 51), 4992);
+}
+
+TEST(fine_stats)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_MS, 10, 2, 9ULL, 5, 1ULL,
+				       -1);
+	struct tcprtt_fine fine = fine_of(3, 2048LL, 5ULL, 2400LL, 4ULL,
+					  17000LL, 1ULL, -1LL);
+	struct tcprtt_stats st;
+
+	tcprtt_stats_fine(&h, &fine, &st);
+	EXPECT_U64(st.fine_shift, 3);
+	EXPECT_DBL(st.p50, 2.176);
+	EXPECT_DBL(st.p90, 2.432);
+	EXPECT_DBL(st.p99, 17.408);
+	/* No fine samples (yet): the rows' estimates, as without any. */
+	fine = fine_of(3, -1LL);
+	tcprtt_stats_fine(&h, &fine, &st);
+	EXPECT_U64(st.fine_shift, 0);
+	EXPECT_DBL(st.p50, 3);
+	tcprtt_stats_fine(&h, NULL, &st);
+	EXPECT_U64(st.fine_shift, 0);
+}
+
+TEST(fine_extended)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 40000, 12, 9ULL,
+				       15, 1ULL, -1);
+	struct tcprtt_fine fine = fine_of(3, 2048LL, 5ULL, 2400LL, 4ULL,
+					  17000LL, 1ULL, -1LL);
+	char *s;
+
+#define CALL(m) tcprtt_render_extended(m, &h, &fine)
+	s = RENDER(CALL);
+	EXPECT_HAS(s, "\np50      2176 us\np90      2432 us\np99      17408 us\n"
+		   "fine     8 per octave: p50, p90, p99 from them, within 6.25%\n",
+		   "%s", s);
+	free(s);
+	h.unit = TCPRTT_UNIT_MS;
+	s = RENDER(CALL);
+	EXPECT_HAS(s, "\np50      2.176 ms\np90      2.432 ms\np99      17.408 ms\n",
+		   "%s", s);
+	free(s);
+	fine = fine_of(2, -1LL);
+	s = RENDER(CALL);
+	EXPECT_HAS(s, "\nfine     4 per octave, empty: p50, p90, p99 from the rows\n",
+		   "%s", s);
+	free(s);
+	strcpy(fine.error, "ENOMEM");
+	fine.shift = 0;
+	s = RENDER(CALL);
+	/* 2048 + 2048 * 5 / 9, rounded to three digits */
+	EXPECT_HAS(s, "\np50      3190 ms\n", "%s", s);
+	EXPECT_HAS(s, "\nfine     ENOMEM: p50, p90, p99 from the rows\n", "%s",
+		   s);
+	free(s);
+#undef CALL
+}
+
+TEST(fine_json)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 40000, 1, 1ULL, 12, 9ULL,
+				       -1);
+	struct tcprtt_fine fine = fine_of(4, 1LL, 1ULL, 2048LL, 5ULL,
+					  2400LL, 4ULL, 0xffffffffLL, 7ULL,
+					  -1LL);
+	char *s;
+
+#define CALL(m) tcprtt_render_json_hist(m, &h, &fine)
+	s = RENDER(CALL);
+	/* 17 samples: rank 9 in [2304, 2432), 16 and 17 in the last */
+	EXPECT_HAS(s, "\"p50\":2368,\"p90\":4227858432,\"p99\":4227858432},",
+		   "%s", s);
+	EXPECT_HAS(s, "},\"fine\":{\"per_octave\":16,\"unit\":\"us\",",
+		   "%s", s);
+	EXPECT_HAS(s, "\"buckets\":[[1,2,1],[2048,2176,5],[2304,2432,4],",
+		   "%s", s);
+	EXPECT_HAS(s, ",[4160749568,4294967296,7]]}", "the last: %s", s);
+	free(s);
+	strcpy(fine.error, "ENOMEM");
+	fine.shift = 0;
+	s = RENDER(CALL);
+	EXPECT_HAS(s, "\"p99\":4070},\"fine_error\":\"ENOMEM\"", "%s", s);
+	EXPECT_EQ(NULL, strstr(s, "\"fine\":")) TH_LOG("%s", s);
+	free(s);
+#undef CALL
+}
+
+TEST(fine_delta)
+{
+	struct tcprtt_fine prev = fine_of(3, 5LL, 2ULL, 3000LL, 1ULL, -1LL);
+	struct tcprtt_fine now = fine_of(3, 5LL, 3ULL, 3000LL, 1ULL,
+					 90000LL, 4ULL, -1LL);
+	struct tcprtt_fine d, want = fine_of(3, 5LL, 1ULL, 90000LL, 4ULL,
+					     -1LL);
+
+	memset(&d, 0xff, sizeof(d));
+	EXPECT_FALSE(tcprtt_fine_delta(&d, &now, &prev)) TH_LOG("no reset");
+	EXPECT_TRUE(same_fine(&d, &want)) TH_LOG("the differences");
+
+	/* Backwards, or another shift (the parameter changed): since then. */
+	prev.counts[tcprtt_fine_index(5, 3)] = 4;
+	EXPECT_TRUE(tcprtt_fine_delta(&d, &now, &prev)) TH_LOG("backwards");
+	EXPECT_TRUE(same_fine(&d, &now));
+	prev = fine_of(4, -1LL);
+	EXPECT_TRUE(tcprtt_fine_delta(&d, &now, &prev)) TH_LOG("16 to 8");
+	EXPECT_TRUE(same_fine(&d, &now));
+	prev = fine_of(0, -1LL);
+	EXPECT_TRUE(tcprtt_fine_delta(&d, &now, &prev)) TH_LOG("turned on");
+	EXPECT_TRUE(same_fine(&d, &now));
+	/* Turned off, or none to begin with: nothing to count. */
+	EXPECT_FALSE(tcprtt_fine_delta(&d, &prev, &now)) TH_LOG("turned off");
+	EXPECT_U64(d.shift, 0);
 }
 
 /* parse(render(fine)) == fine, for every bucket of every shift. */
