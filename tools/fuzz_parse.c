@@ -78,5 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tcprtt_render_extended(sink, &snap.total, &snap.fine);
 	tcprtt_render_json(sink, &snap.total, &snap.fine, &meta);
 	tcprtt_render_prometheus(sink, &snap.total);
+	if (snap.fine.shift)
+		tcprtt_render_prometheus_fine_series(sink, TCPRTT_RTT_FINE_NAME,
+						     &snap.fine,
+						     snap.total.sum_us, "");
 	return 0;
 }

@@ -422,6 +422,41 @@ static int put_histogram(FILE *m, const char *name,
 	return 0;
 }
 
+/*
+ * With --fine only, so that a module parameter never multiplies an
+ * exporter's series: the fine buckets of every table that has them, in a
+ * family of their own beside tcprtt_rtt_seconds.
+ */
+static int prometheus_fine(FILE *m, const struct report *r)
+{
+	const struct tcprtt_snapshot *snap;
+	bool head = false;
+	unsigned int i;
+	char *labels;
+
+	if (!env.fine)
+		return 0;
+	for (i = 0; i < r->nr_items; i++) {
+		snap = r->items[i].cumulative;
+		if (!report_shows(r, &r->items[i]) || !snap->fine.shift)
+			continue;
+		if (!head)
+			tcprtt_render_prometheus_head(m, TCPRTT_RTT_FINE_NAME,
+						      "histogram",
+						      TCPRTT_RTT_FINE_HELP);
+		head = true;
+		labels = item_labels(&r->items[i], NULL);
+		if (!labels)
+			return -1;
+		tcprtt_render_prometheus_fine_series(m, TCPRTT_RTT_FINE_NAME,
+						     &snap->fine,
+						     snap->total.sum_us,
+						     labels);
+		free(labels);
+	}
+	return 0;
+}
+
 static int prometheus_sessions(FILE *m, const struct report *r)
 {
 	bool head = false;
@@ -474,6 +509,8 @@ static int render_prometheus(FILE *m, const struct report *r)
 		if (report_shows(r, &r->items[i]) &&
 		    put_histogram(m, TCPRTT_RTT_NAME, &r->items[i], NULL))
 			return -1;
+	if (prometheus_fine(m, r))
+		return -1;
 
 	for (i = 0; i < r->nr_items; i++) {
 		item = &r->items[i];

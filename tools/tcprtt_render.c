@@ -562,11 +562,35 @@ void tcprtt_render_prometheus_head(FILE *f, const char *name,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One cumulative bucket of a series, its "le" @le_us µs in seconds. */
+static void put_bucket(FILE *f, const char *name, const char *labels,
+		       __u64 le_us, __uint128_t cum)
+{
+	fprintf(f, "%s_bucket{%s%sle=\"", name, labels, *labels ? "," : "");
+	put_seconds(f, le_us);
+	fputs("\"} ", f);
+	tcprtt_put_u128(f, cum);
+	fputc('\n', f);
+}
+
+/* What ends a series: the +Inf bucket, _sum and _count. */
+static void put_series_end(FILE *f, const char *name, const char *labels,
+			   __uint128_t count, __u64 sum_us)
+{
+	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} ", name, labels,
+		*labels ? "," : "");
+	tcprtt_put_u128(f, count);
+	fprintf(f, *labels ? "\n%s_sum{%s} " : "\n%s_sum%s ", name, labels);
+	put_seconds(f, sum_us);
+	fprintf(f, *labels ? "\n%s_count{%s} " : "\n%s_count%s ", name, labels);
+	tcprtt_put_u128(f, count);
+	fputc('\n', f);
+}
+
 void tcprtt_render_prometheus_series(FILE *f, const char *name,
 				     const struct tcprtt_hist *h,
 				     const char *labels)
 {
-	const char *sep = *labels ? "," : "";
 	__uint128_t cum = 0;
 	unsigned int row;
 
@@ -577,20 +601,30 @@ void tcprtt_render_prometheus_series(FILE *f, const char *name,
 	 */
 	for (row = 0; row < TCPRTT_ROWS - 1; row++) {
 		cum += h->rows[row];
-		fprintf(f, "%s_bucket{%s%sle=\"", name, labels, sep);
-		put_seconds(f, tcprtt_row_le_us(row, h->unit));
-		fputs("\"} ", f);
-		tcprtt_put_u128(f, cum);
-		fputc('\n', f);
+		put_bucket(f, name, labels, tcprtt_row_le_us(row, h->unit),
+			   cum);
 	}
 	cum += h->rows[row];
-	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} ", name, labels, sep);
-	tcprtt_put_u128(f, cum);
-	fprintf(f, *labels ? "\n%s_sum{%s} " : "\n%s_sum%s ", name, labels);
-	put_seconds(f, h->sum_us);
-	fprintf(f, *labels ? "\n%s_count{%s} " : "\n%s_count%s ", name, labels);
-	tcprtt_put_u128(f, cum);
-	fputc('\n', f);
+	put_series_end(f, name, labels, cum, h->sum_us);
+}
+
+void tcprtt_render_prometheus_fine_series(FILE *f, const char *name,
+					  const struct tcprtt_fine *fine,
+					  __u64 sum_us, const char *labels)
+{
+	unsigned int i;
+	__uint128_t cum = 0;
+
+	/*
+	 * As the rows: "le" is the largest whole µs a bucket holds.  Every
+	 * u32 rtt has a bucket, so the last has an "le" too.
+	 */
+	for (i = 0; i < tcprtt_fine_buckets(fine->shift); i++) {
+		cum += fine->counts[i];
+		put_bucket(f, name, labels,
+			   tcprtt_fine_high(i, fine->shift) - 1, cum);
+	}
+	put_series_end(f, name, labels, cum, sum_us);
 }
 
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h)

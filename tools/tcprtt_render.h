@@ -142,6 +142,19 @@ void tcprtt_render_prometheus_series(FILE *f, const char *name,
 				     const struct tcprtt_hist *h,
 				     const char *labels);
 
+#define TCPRTT_RTT_FINE_NAME	"tcprtt_rtt_fine_seconds"
+#define TCPRTT_RTT_FINE_HELP	"Smoothed round-trip time of TCP connections, " \
+				"in the tcprtt module's fine buckets."
+
+/*
+ * The same from fine buckets: every bucket, empty or not, so that the
+ * series stay the same, then +Inf; tcprtt_fine_buckets() + 3 samples in
+ * all.  _sum is @sum_us, the table's: the buckets have none.
+ */
+void tcprtt_render_prometheus_fine_series(FILE *f, const char *name,
+					  const struct tcprtt_fine *fine,
+					  __u64 sum_us, const char *labels);
+
 /*
  * @s inside a label value's quotes: backslash, double quote and newline
  * escaped as the text format wants; what is not UTF-8 becomes '?'.

@@ -112,6 +112,11 @@ BAD_USAGE = [
     ["-i", "1", "--heatmap", ""], ["-i", "1", "--heatmap"],
     ["--all-netns", "-i", "1", "--heatmap", "x.svg"],
     ["-i", "1", "-O", "x.svg", "--heatmap", "x.svg"],
+    # Fine buckets: 4, 8 or 16 of them, counted in a session.
+    ["--fine", "3"], ["--fine", "0"], ["--fine", "32"], ["--fine", "8x"],
+    ["--fine", ""], ["--fine"], ["--fine", "-8"],
+    ["--fine", "8", "--fine", "16"], ["--fine", "8", "-f", "x"],
+    ["--fine", "8", "--all-netns"], ["--fine", "8", "-r"],
 ]
 
 
@@ -1751,6 +1756,9 @@ def t_session_spec(tool, shim, tmp):
         (["-p", "443", "-a", "2001:db8::1", "-6", "-b", "-m"],
          "lport=443 laddr=2001:db8::1 family=6 group=laddr unit=ms\n"),
         (["--lport=22", "--byraddr"], "lport=22 group=raddr unit=us\n"),
+        (["--fine", "8"], "fine=8 unit=us\n"),
+        (["-4", "--fine=16", "-m", "--fine", "16"],
+         "family=4 fine=16 unit=ms\n"),
     ]
     for n, (opts, spec) in enumerate(cases):
         root, d, env, _ = session_root(tmp, "root-spec-%d" % n, shim,
@@ -1870,8 +1878,8 @@ def t_session_write_errors(tool, shim, tmp):
                         "raddr=2001:db8::1 unit=us' as invalid"]),
         (errno.EUSERS, ["the most sessions it allows (8)",
                         "held by other tcprtt runs",
-                        "tcprtt with no -p -P -a -A -4 -6 -b -B -m option "
-                        "reads the always-on table without one"]),
+                        "tcprtt with no -p -P -a -A -4 -6 -b -B -m --fine "
+                        "option reads the always-on table without one"]),
         (errno.EBUSY, ["configured twice"]),
         (errno.ENOMEM, ["the kernel is out of memory"]),
     ]
@@ -1884,6 +1892,15 @@ def t_session_write_errors(tool, shim, tmp):
         check(err.startswith("tcprtt: ") and err.count("\n") == 1 and
               all(w in err for w in words), "errno %d: %r" % (e, err))
         check("read" not in shim_file(d, "log"), "read after a failed write")
+    # An older module refuses fine=: said too.
+    root, d, env, _ = session_root(tmp, "root-write-fine", shim,
+                                   write_errno=errno.EINVAL)
+    rc, out, err = run(tool, ["--fine", "4"], env=env)
+    expect_eq((rc, out), (1, ""), "--fine, EINVAL: status and stdout")
+    check(err.startswith("tcprtt: the module refused the session 'fine=4 "
+                         "unit=us' as invalid") and
+          "a module without fine buckets refuses --fine" in err and
+          err.count("\n") == 1, "--fine, EINVAL: %r" % err)
 
 
 # ------------------------------------------------------- fine buckets
@@ -1893,6 +1910,8 @@ def t_session_write_errors(tool, shim, tmp):
 FINE_RTTS = ([0, 1, 3, 3, 5, 15, 16, 17, 33, 100, 101, 700] + [2048] * 5 +
              [2400] * 4 + [9000, 17000, 70000, 1 << 20, 1 << 25, 1 << 27,
                            2**32 - 1])
+# The fine buckets' series of a table: every bucket, +Inf, _sum, _count.
+FINE_SERIES = {2: 127, 3: 243, 4: 467}
 
 
 def fine_proc(rtts, shift, unit="us", extra=""):
@@ -1932,7 +1951,7 @@ def check_fine_json(obj, rtts, shift, unit):
 
 def t_fine_files(tool):
     """A file with fine buckets: the same table, byte for byte; -e, JSON
-    with them; Prometheus without them."""
+    with them; Prometheus without them unless --fine asks."""
     for name, like in (("fine", "real"), ("fine-ms", "real-ms"),
                        ("fine-error", "real")):
         got = run_ok(tool, ["-f", fixture(name + ".txt")])
@@ -1941,7 +1960,7 @@ def t_fine_files(tool):
             want = "filter: lport=443\n" + want
         expect_text(got, want, "table of %s.txt" % name)
     text = run_ok(tool, ["-f", fixture("fine.txt"), "--prometheus"])
-    check("fine" not in text, "a fine family:\n" + text)
+    check("fine" not in text, "a fine family without --fine:\n" + text)
     obj = json.loads(run_ok(tool, ["-f", fixture("fine-error.txt"), "-j"]))
     check("fine" not in obj and obj["fine_error"] == "ENOMEM",
           "fine_error alone: %r" % {k: obj[k] for k in obj if "fine" in k})
@@ -2056,6 +2075,88 @@ def t_fine_netns(tool, tmp):
     out = run_ok(tool, ["--all-netns", "-e"], env=env)
     expect_eq(out.count("\nfine     4 per octave: p50, p90, p99 from them, "
                         "within 12.5%\n"), 1, "-e: one fine line:\n" + out)
+
+
+def check_fine_prometheus(text, rtts, shift, labels=()):
+    """tcprtt_rtt_fine_seconds of @text: each le the largest rtt of its
+    bucket, exactly, the last bucket's too; counts cumulative; +Inf all;
+    FINE_SERIES series; then through prometheus_client's parser."""
+    name = "tcprtt_rtt_fine_seconds"
+    counts = fmt.fine_of(rtts, shift)
+    bounds = fmt.fine_buckets(shift)
+    expect_eq(prom_structure(text).get(name), "histogram", "TYPE")
+    lab = prom_labels(labels)
+    # @text has one table: every line of the family is one of its series.
+    series = re.findall(r"(?m)^%s_(?:bucket|sum|count)[{ ]" % name, text)
+    expect_eq(len(series), FINE_SERIES[shift], "series")
+    buckets = re.findall(r'(?m)^%s_bucket\{%sle="([^"]*)"\} (\d+)$'
+                         % (name, re.escape(lab + "," if lab else "")), text)
+    expect_eq(len(buckets), len(bounds) + 1, "buckets and +Inf")
+    cum = 0
+    for i, (le, count) in enumerate(buckets[:-1]):
+        largest = bounds[i][1] - 1
+        check(fmt.fine_index(largest, shift) == i and
+              (largest + 1 == fmt.FINE_LIMIT_US or
+               fmt.fine_index(largest + 1, shift) == i + 1), "the model")
+        check(PLAIN_DECIMAL.match(le) and
+              Fraction(le) == Fraction(largest, 10**6),
+              "bucket %d: le %r, expected %d us" % (i, le, largest))
+        cum += counts.get(i, 0)
+        expect_eq(int(count), cum, "bucket %d (le %s)" % (i, le))
+    expect_eq(buckets[-1], ("+Inf", str(len(rtts))), "+Inf")
+    braces = "{%s}" % lab if lab else ""
+    for suffix, want in (("_count", Fraction(len(rtts))),
+                         ("_sum", Fraction(sum(rtts), 10**6))):
+        m = re.search(r"(?m)^%s%s%s (\S+)$" % (name, suffix,
+                                              re.escape(braces)), text)
+        check(m and Fraction(m.group(1)) == want, "%s of {%s}: %r"
+              % (suffix, lab, m and m.group(1)))
+    parse = prometheus_parser()
+    fam = [f for f in parse(text) if f.name == name]
+    expect_eq(len(fam), 1, "families named %s" % name)
+    expect_eq(len([s for s in fam[0].samples
+                   if s.name == name + "_bucket"]), len(bounds) + 1,
+              "the parser's buckets")
+
+
+def t_fine_prometheus(tool, shim, tmp):
+    """--fine N opens a session with fine=N; --prometheus adds its buckets
+    as tcprtt_rtt_fine_seconds, the log2 family unchanged; promtool
+    accepts it."""
+    promtool = None
+    try:
+        promtool = find_promtool()
+    except Skip:
+        pass
+    rows, _, _ = parse_model(fine_proc(FINE_RTTS, None))
+    for shift in (2, 3, 4):
+        root, d, env, _ = session_root(tmp, "root-fine-prom-%d" % shift,
+                                       shim, text=fine_proc(FINE_RTTS,
+                                                            shift))
+        text = run_ok(tool, ["--fine", str(1 << shift), "--prometheus",
+                             "-d", "0.01"], env=env)
+        expect_eq(shim_file(d, "spec"), "fine=%d unit=us\n" % (1 << shift),
+                  "spec")
+        check_prometheus(text, rows, "us", sum(FINE_RTTS))
+        check_fine_prometheus(text, FINE_RTTS, shift)
+        if promtool:
+            p = subprocess.run([promtool, "check", "metrics"],
+                               input=text.encode(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+            expect_eq((p.returncode, p.stdout.decode()), (0, ""),
+                      "promtool check metrics, fine %d" % (1 << shift))
+    # A namespace's labels, as on tcprtt_rtt_seconds.
+    root, d, env, _ = session_root(tmp, "root-fine-prom-self", shim,
+                                   text=fine_proc(FINE_RTTS, 3))
+    ino = fake_process(root, 1, "init", "0::/init.scope\n")
+    os.makedirs(os.path.join(root, "proc/self/ns"))
+    os.symlink("net:[%d]" % ino, os.path.join(root, "proc/self/ns/net"))
+    text = run_ok(tool, ["--fine", "8", "--prometheus", "-d", "0.01"],
+                  env=env)
+    check_fine_prometheus(text, FINE_RTTS, 3, [("netns", str(ino)),
+                                               ("cgroup", "/init.scope")])
+    if not promtool:
+        raise Skip("no promtool: run scripts/prometheus.sh (as root)")
 
 
 # ------------------------------- the exporter's systemd unit (tcprtt-tools)
@@ -2504,6 +2605,8 @@ def main():
         r.add("%s: fine: interval deltas, a new shift" % label,
               t_fine_intervals, tool, tmp)
         r.add("%s: fine: --all-netns" % label, t_fine_netns, tool, tmp)
+        r.add("%s: fine: --fine --prometheus, promtool" % label,
+              t_fine_prometheus, tool, args.session_shim, tmp)
 
     r.add("prometheus rules: promtool check and test", t_rules)
     r.add("exporter unit: settings and defaults", t_unit_settings)

@@ -1035,6 +1035,35 @@ TEST(fine_delta)
 	EXPECT_U64(d.shift, 0);
 }
 
+TEST(fine_prometheus)
+{
+	struct tcprtt_fine fine = fine_of(2, 0LL, 1ULL, 9LL, 2ULL,
+					  1LL << 27, 3ULL, -1LL);
+	unsigned int lines = 0;
+	char *s, *p;
+
+#define CALL(m) tcprtt_render_prometheus_fine_series(m, "f", &fine, \
+						     1500000, "netns=\"1\"")
+	s = RENDER(CALL);
+#undef CALL
+	for (p = s; *p; p++)
+		lines += *p == '\n';
+	EXPECT_U64(lines, 127) TH_LOG("124 buckets, +Inf, _sum, _count");
+	EXPECT_EQ(0, strncmp(s, "f_bucket{netns=\"1\",le=\"0\"} 1\n"
+			     "f_bucket{netns=\"1\",le=\"0.000001\"} 1\n", 62))
+		TH_LOG("%.200s", s);
+	/* [8, 10) holds 9: its le is 9 µs */
+	EXPECT_HAS(s, "{netns=\"1\",le=\"0.000007\"} 1\n", "before 9");
+	EXPECT_HAS(s, "{netns=\"1\",le=\"0.000009\"} 3\n", "9 in [8, 10)");
+	/* 2^27 starts [2^27, 2^27 + 2^25) */
+	EXPECT_HAS(s, "{netns=\"1\",le=\"134.217727\"} 3\n", "before 2^27");
+	EXPECT_HAS(s, "{netns=\"1\",le=\"167.772159\"} 6\n", "2^27");
+	EXPECT_HAS(s, "{netns=\"1\",le=\"4294.967295\"} 6\n", "the last");
+	EXPECT_HAS(s, "\nf_bucket{netns=\"1\",le=\"+Inf\"} 6\n"
+		   "f_sum{netns=\"1\"} 1.5\nf_count{netns=\"1\"} 6\n", "end");
+	free(s);
+}
+
 /* parse(render(fine)) == fine, for every bucket of every shift. */
 TEST(fine_round_trip)
 {
