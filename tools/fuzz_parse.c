@@ -4,8 +4,9 @@
  *
  * Besides surviving any input under ASan and UBSan, the parser must name a
  * line that exists when it refuses input, and what it accepts must come
- * back unchanged from the module's format: parse(render(parse(x))) ==
- * parse(x).  Every renderer then runs on the accepted histogram.
+ * back unchanged from the module's format, fine buckets included:
+ * parse(render(parse(x))) == parse(x).  Every renderer then runs on the
+ * accepted histogram.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,14 @@ static bool same_hist(const struct tcprtt_hist *a, const struct tcprtt_hist *b)
 	return a->unit == b->unit && a->samples == b->samples &&
 	       a->sum_us == b->sum_us &&
 	       !memcmp(a->rows, b->rows, sizeof(a->rows));
+}
+
+static bool same_fine(const struct tcprtt_fine *a, const struct tcprtt_fine *b)
+{
+	size_t n = a->shift ? tcprtt_fine_buckets(a->shift) : 0;
+
+	return a->shift == b->shift && !strcmp(a->error, b->error) &&
+	       !memcmp(a->counts, b->counts, n * sizeof(a->counts[0]));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,16 +65,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!m)
 		abort();
 	tcprtt_render_proc(m, &snap.total);
+	tcprtt_render_proc_fine(m, &snap.fine);
 	if (fclose(m))
 		abort();
 	if (tcprtt_parse(buf, len, &again, &err) ||
-	    !same_hist(&snap.total, &again.total))
+	    !same_hist(&snap.total, &again.total) ||
+	    !same_fine(&snap.fine, &again.fine))
 		abort();
 	free(buf);
 
 	tcprtt_render_table(sink, &snap.total);
-	tcprtt_render_extended(sink, &snap.total);
-	tcprtt_render_json(sink, &snap.total, &meta);
+	tcprtt_render_extended(sink, &snap.total, &snap.fine);
+	tcprtt_render_json(sink, &snap.total, &snap.fine, &meta);
 	tcprtt_render_prometheus(sink, &snap.total);
+	if (snap.fine.shift)
+		tcprtt_render_prometheus_fine_series(sink, TCPRTT_RTT_FINE_NAME,
+						     &snap.fine,
+						     snap.total.sum_us, "");
 	return 0;
 }

@@ -270,6 +270,9 @@ static int report_since(const struct reading *now, const struct reading *prev,
 			item->reset_seen = tcprtt_delta(&deltas[i].total,
 							&cur->snap.total,
 							&old->snap.total);
+			if (tcprtt_fine_delta(&deltas[i].fine, &cur->snap.fine,
+					      &old->snap.fine))
+				item->reset_seen = true;
 			item->shown = &deltas[i];
 		}
 		if (!report_shows(&r, item))

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 	"which needs CAP_NET_ADMIN in this network namespace (run as root)"
 #define MIXED_FAMILY_HINT \
 	"an IPv4 address with an IPv6 one, or -4 with an IPv6 address, match nothing"
+#define OLD_FINE_HINT	"; a module without fine buckets refuses --fine"
 
 static const char *const scope_names[NR_SCOPE_KEYS] = {
 	[SCOPE_LPORT] = "lport",
@@ -207,25 +209,41 @@ int read_snapshot(struct tcprtt_snapshot *snap)
 	return parse_text(path, buf, len, snap);
 }
 
-/* "lport=443 raddr=192.0.2.1 unit=ms\n": what the session is to count. */
+/* Appends to the spec at @spec + *@len; -1 if it does not fit. */
+static int __printf(4, 5) spec_add(char *spec, size_t size, size_t *len,
+				   const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(spec + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - *len)
+		return -1;
+	*len += n;
+	return 0;
+}
+
+/*
+ * "lport=443 raddr=192.0.2.1 fine=8 unit=ms\n": what the session is to
+ * count.
+ */
 static int session_spec(char *spec, size_t size)
 {
 	size_t len = 0;
-	int k, n;
+	int k;
 
-	for (k = 0; k < NR_SCOPE_KEYS; k++) {
-		if (!env.scope[k])
-			continue;
-		n = snprintf(spec + len, size - len, "%s=%s ", scope_names[k],
-			     env.scope[k]);
-		if (n < 0 || (size_t)n >= size - len)
+	for (k = 0; k < NR_SCOPE_KEYS; k++)
+		if (env.scope[k] &&
+		    spec_add(spec, size, &len, "%s=%s ", scope_names[k],
+			     env.scope[k]))
 			return -1;
-		len += n;
-	}
+	if (env.fine && spec_add(spec, size, &len, "fine=%u ", env.fine))
+		return -1;
 	/* Explicit, so the session's unit never depends on the module's. */
-	n = snprintf(spec + len, size - len, "unit=%s\n",
-		     env.milliseconds ? "ms" : "us");
-	return n < 0 || (size_t)n >= size - len ? -1 : 0;
+	return spec_add(spec, size, &len, "unit=%s\n",
+			env.milliseconds ? "ms" : "us");
 }
 
 int session_open(void)
@@ -266,8 +284,8 @@ int session_open(void)
 	spec[len - 1] = '\0';
 	switch (err) {
 	case EINVAL:
-		error("the module refused the session '%s' as invalid (%s)",
-		      spec, MIXED_FAMILY_HINT);
+		error("the module refused the session '%s' as invalid (%s%s)",
+		      spec, MIXED_FAMILY_HINT, env.fine ? OLD_FINE_HINT : "");
 		break;
 	case EUSERS:
 		error("cannot open a session: %s (%d), %s; tcprtt with no %s option %s",

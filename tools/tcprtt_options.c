@@ -20,6 +20,7 @@ enum {
 	OPT_EXTENDED,
 	OPT_ALL_NETNS,
 	OPT_HEATMAP,
+	OPT_FINE,
 };
 
 struct options env = {
@@ -39,7 +40,7 @@ static const char usage_text[] =
 "USAGE: tcprtt [-h] [-V] [-i SECONDS] [-d SECONDS] [-c COUNT] [-T] [-m] [-e]\n"
 "              [-j | -o FORMAT | --prometheus] [-O FILE] [-f FILE] [-r]\n"
 "              [-p PORT] [-P PORT] [-a ADDR] [-A ADDR] [-4 | -6] [-b | -B]\n"
-"              [--all-netns] [--heatmap FILE]\n"
+"              [--fine N] [--all-netns] [--heatmap FILE]\n"
 "\n"
 "EXAMPLES:\n"
 "    tcprtt                # the histogram counted since load or last reset\n"
@@ -57,6 +58,8 @@ static const char usage_text[] =
 "    tcprtt -f saved.txt   # print a saved copy of " PROC_FILE "\n"
 "    tcprtt -r             # zero the always-on counters, and say which\n"
 "    tcprtt -i 5 -B        # one table per remote address, every 5 s\n"
+"    tcprtt -d 30 -e --fine 8\n"
+"                          # 30 s, percentiles from 8 buckets per octave\n"
 "    tcprtt --all-netns    # one table per network namespace\n"
 "    tcprtt --all-netns -j -i 10\n"
 "                          # every namespace's, as JSON every 10 s\n"
@@ -74,7 +77,8 @@ static const char usage_text[] =
 "  -e, --extended, --extension\n"
 "                           after each table, print samples, average,\n"
 "                           min and max row and estimated p50/p90/p99\n"
-"                           (whole units, at most 3 significant digits)\n"
+"                           (whole units, at most 3 significant digits;\n"
+"                           with fine buckets, from them, in whole us)\n"
 "  -j, --json               one JSON object per report (\"schema\": 2)\n"
 "  -o, --format=FORMAT      table (default), json or prometheus\n"
 "      --prometheus         same as -o prometheus: histograms in seconds,\n"
@@ -97,11 +101,18 @@ static const char usage_text[] =
 "  -6, --ipv6               count only IPv6 sockets\n"
 "  -b, --byladdr            one table per local address\n"
 "  -B, --byraddr            one table per remote address\n"
-"                           (-p -P -a -A -4 -6 -b -B -m open a private\n"
-"                           session of the module, which counts from the\n"
-"                           start until Ctrl-C, -d or each -i; it needs\n"
-"                           CAP_NET_ADMIN, and no -f, -r or --all-netns;\n"
-"                           without them, the always-on table)\n"
+"      --fine=N             also count fine buckets, N (4, 8 or 16) per\n"
+"                           power of two: -e and JSON take p50/p90/p99\n"
+"                           from them (within 12.5, 6.25 or 3.125%),\n"
+"                           --prometheus adds tcprtt_rtt_fine_seconds\n"
+"                           (127, 243 or 467 series a table)\n"
+"                           (-p -P -a -A -4 -6 -b -B -m --fine open a\n"
+"                           private session of the module, which counts\n"
+"                           from the start until Ctrl-C, -d or each -i;\n"
+"                           it needs CAP_NET_ADMIN, and no -f, -r or\n"
+"                           --all-netns; without them, the always-on\n"
+"                           table, whose fine buckets -e and JSON use\n"
+"                           too when the module's fine parameter is set)\n"
 "      --all-netns          one histogram per network namespace with\n"
 "                           samples, headed by its inode and a process in\n"
 "                           it; in every format, once or at -i\n"
@@ -140,6 +151,7 @@ static const struct option long_options[] = {
 	{ "byraddr",		no_argument,		NULL, 'B' },
 	{ "all-netns",		no_argument,		NULL, OPT_ALL_NETNS },
 	{ "heatmap",		required_argument,	NULL, OPT_HEATMAP },
+	{ "fine",		required_argument,	NULL, OPT_FINE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -252,6 +264,22 @@ static int set_scope(enum scope_key k, const char *val, const char *opt)
 	if (env.scope[k] && strcmp(env.scope[k], val))
 		return usage_error("%s conflicts with an earlier option", opt);
 	env.scope[k] = val;
+	env.session = true;
+	return 0;
+}
+
+/* --fine N: 4, 8 or 16 buckets per power of two, one value per run. */
+static int set_fine(const char *arg)
+{
+	__u64 n;
+
+	if (tcprtt_parse_u64(arg, strlen(arg), &n) || tcprtt_fine_shift(n) < 0)
+		return usage_error("invalid --fine '%s': expected 4, 8 or 16",
+				   arg);
+	if (env.fine && env.fine != n)
+		return usage_error("--fine %s conflicts with an earlier --fine",
+				   arg);
+	env.fine = n;
 	env.session = true;
 	return 0;
 }
@@ -389,6 +417,11 @@ int parse_args(int argc, char **argv)
 			if (!*optarg)
 				return usage_error("empty heatmap file name");
 			env.heatmap = optarg;
+			break;
+		case OPT_FINE:
+			ret = set_fine(optarg);
+			if (ret)
+				return ret;
 			break;
 		case 'V':
 			printf("tcprtt %s\n", TCPRTT_VERSION);

@@ -34,7 +34,7 @@ enum scope_key {
 };
 
 /* The options that open a private session instead of the always-on table. */
-#define SCOPE_OPTS "-p -P -a -A -4 -6 -b -B -m"
+#define SCOPE_OPTS "-p -P -a -A -4 -6 -b -B -m --fine"
 
 struct options {
 	const char *input;		/* -f; NULL: the live PROC_FILE */
@@ -50,6 +50,7 @@ struct options {
 	const char *output;		/* -O; NULL: stdout */
 	/* -p -P -a -A -4 -6 -b -B: the session's values; NULL: any. */
 	const char *scope[NR_SCOPE_KEYS];
+	unsigned int fine;		/* --fine: buckets per octave; 0: none */
 	bool session;			/* any of SCOPE_OPTS */
 	bool all_netns;			/* --all-netns */
 	const char *heatmap;		/* --heatmap; NULL: none */

@@ -130,7 +130,7 @@ static void render_groups(FILE *m, const struct tcprtt_snapshot *snap)
 		fputs(")\n", m);
 		tcprtt_render_table(m, &g->hist);
 		if (env.extended)
-			tcprtt_render_extended(m, &g->hist);
+			tcprtt_render_extended(m, &g->hist, NULL);
 	}
 }
 
@@ -167,7 +167,7 @@ static void render_table_item(FILE *m, const struct report *r,
 		fprintf(m, "filter: %s\n", snap->filter);
 	tcprtt_render_table(m, &snap->total);
 	if (env.extended) {
-		tcprtt_render_extended(m, &snap->total);
+		tcprtt_render_extended(m, &snap->total, &snap->fine);
 		if (snap->has_sessions)
 			fprintf(m, "sessions %llu\n",
 				(unsigned long long)snap->sessions);
@@ -236,7 +236,7 @@ static void json_groups(FILE *m, const struct tcprtt_snapshot *snap)
 		fputs(first ? "{\"addr\":" : ",{\"addr\":", m);
 		tcprtt_put_json_string(m, g->addr);
 		fputc(',', m);
-		tcprtt_render_json_hist(m, &g->hist);
+		tcprtt_render_json_hist(m, &g->hist, NULL);
 		fputc('}', m);
 		first = false;
 	}
@@ -267,7 +267,8 @@ static void json_item(FILE *m, const struct report_item *item,
 	tcprtt_put_json_string(m, item->shown->filter);
 	fputc(',', m);
 	item_meta(item, meta);
-	tcprtt_render_json_fields(m, &item->shown->total, meta);
+	tcprtt_render_json_fields(m, &item->shown->total, &item->shown->fine,
+				  meta);
 	json_groups(m, item->shown);
 }
 
@@ -421,6 +422,41 @@ static int put_histogram(FILE *m, const char *name,
 	return 0;
 }
 
+/*
+ * With --fine only, so that a module parameter never multiplies an
+ * exporter's series: the fine buckets of every table that has them, in a
+ * family of their own beside tcprtt_rtt_seconds.
+ */
+static int prometheus_fine(FILE *m, const struct report *r)
+{
+	const struct tcprtt_snapshot *snap;
+	bool head = false;
+	unsigned int i;
+	char *labels;
+
+	if (!env.fine)
+		return 0;
+	for (i = 0; i < r->nr_items; i++) {
+		snap = r->items[i].cumulative;
+		if (!report_shows(r, &r->items[i]) || !snap->fine.shift)
+			continue;
+		if (!head)
+			tcprtt_render_prometheus_head(m, TCPRTT_RTT_FINE_NAME,
+						      "histogram",
+						      TCPRTT_RTT_FINE_HELP);
+		head = true;
+		labels = item_labels(&r->items[i], NULL);
+		if (!labels)
+			return -1;
+		tcprtt_render_prometheus_fine_series(m, TCPRTT_RTT_FINE_NAME,
+						     &snap->fine,
+						     snap->total.sum_us,
+						     labels);
+		free(labels);
+	}
+	return 0;
+}
+
 static int prometheus_sessions(FILE *m, const struct report *r)
 {
 	bool head = false;
@@ -473,6 +509,8 @@ static int render_prometheus(FILE *m, const struct report *r)
 		if (report_shows(r, &r->items[i]) &&
 		    put_histogram(m, TCPRTT_RTT_NAME, &r->items[i], NULL))
 			return -1;
+	if (prometheus_fine(m, r))
+		return -1;
 
 	for (i = 0; i < r->nr_items; i++) {
 		item = &r->items[i];

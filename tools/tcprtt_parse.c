@@ -305,6 +305,9 @@ enum summary_key {
 	KEY_FILTER,
 	KEY_SESSIONS,
 	KEY_MISSED,
+	KEY_FINE,
+	KEY_FINE_US,
+	KEY_FINE_ERROR,
 	NR_KEYS,
 };
 
@@ -315,7 +318,70 @@ static const char *const summary_keys[NR_KEYS] = {
 	[KEY_FILTER] = "filter",
 	[KEY_SESSIONS] = "sessions",
 	[KEY_MISSED] = "missed",
+	[KEY_FINE] = "fine",
+	[KEY_FINE_US] = "fine_us",
+	[KEY_FINE_ERROR] = "fine_error",
 };
+
+int tcprtt_fine_shift(__u64 per_octave)
+{
+	unsigned int shift;
+
+	for (shift = TCPRTT_FINE_SHIFT_MIN; shift <= TCPRTT_FINE_SHIFT_MAX;
+	     shift++)
+		if (per_octave == 1ULL << shift)
+			return shift;
+	return -1;
+}
+
+/*
+ * "fine_us LOW HIGH COUNT", @s at LOW: a bucket of the rule that "fine N"
+ * announced, above the one before it (@next is the lowest it may be);
+ * words after COUNT are skipped, as after other keys' values.
+ */
+static int parse_fine_us(struct cursor *c, struct scan *s,
+			 struct tcprtt_fine *fine, unsigned int *next,
+			 struct tcprtt_parse_error *err)
+{
+	unsigned int i, shift = fine->shift;
+	__u64 low, high, count;
+	const char *tok;
+	size_t len;
+	char q[32];
+
+	if (!shift)
+		return fail(err, c->lineno, "fine_us before a 'fine N' line");
+	token(s, &tok, &len);
+	if (tcprtt_parse_u64(tok, len, &low) || !skip_spaces(s))
+		goto bad;
+	token(s, &tok, &len);
+	if (tcprtt_parse_u64(tok, len, &high) || !skip_spaces(s))
+		goto bad;
+	token(s, &tok, &len);
+	if (tcprtt_parse_u64(tok, len, &count))
+		goto bad;
+	/* A low past u32 indexes another bucket, whose low it is not. */
+	i = tcprtt_fine_index((__u32)low, shift);
+	if (low != tcprtt_fine_low(i, shift) ||
+	    high != tcprtt_fine_high(i, shift))
+		return fail(err, c->lineno,
+			    "fine_us %llu %llu is not a bucket of 'fine %u', expected %llu %llu",
+			    (unsigned long long)low, (unsigned long long)high,
+			    1U << shift,
+			    (unsigned long long)tcprtt_fine_low(i, shift),
+			    (unsigned long long)tcprtt_fine_high(i, shift));
+	if (i < *next)
+		return fail(err, c->lineno,
+			    "fine_us %llu %llu is not above the bucket before it",
+			    (unsigned long long)low, (unsigned long long)high);
+	fine->counts[i] = count;
+	*next = i + 1;
+	return 0;
+
+bad:
+	return fail(err, c->lineno, "expected 'fine_us LOW HIGH COUNT', got '%s'",
+		    quote(q, sizeof(q), c->line, c->len));
+}
 
 /*
  * A blank line, then "key value" lines up to the next blank line or the
@@ -323,16 +389,18 @@ static const char *const summary_keys[NR_KEYS] = {
  * sum_us must each appear once, and words after their value are skipped;
  * filter at most once, its whole value kept as text; sessions (the
  * private sessions open in the namespace) and missed (the probe's hits
- * the kprobe layer dropped) at most once; other keys belong
- * to newer modules and are skipped.
+ * the kprobe layer dropped) at most once; fine (4, 8 or 16) at most once,
+ * then its non-empty buckets as fine_us lines, ascending, or instead
+ * fine_error; other keys belong to newer modules and are skipped.  The
+ * fine buckets need not add up to samples: the module reads them apart.
  */
 static int parse_summary(struct cursor *c, struct tcprtt_snapshot *snap,
 			 struct tcprtt_parse_error *err)
 {
 	struct tcprtt_hist *h = &snap->total;
 	unsigned int seen_line[NR_KEYS] = { 0 };
-	__u64 samples = 0;
-	unsigned int k;
+	unsigned int k, fine_next = 0;
+	__u64 samples = 0, n;
 	int ret;
 	char q[32];
 
@@ -362,6 +430,12 @@ static int parse_summary(struct cursor *c, struct tcprtt_snapshot *snap,
 				break;
 		if (k == NR_KEYS)
 			continue;
+		/* One line a bucket: fine_us alone repeats. */
+		if (k == KEY_FINE_US) {
+			if (parse_fine_us(c, &s, &snap->fine, &fine_next, err))
+				return -1;
+			continue;
+		}
 		if (seen_line[k])
 			return fail(err, c->lineno,
 				    "'%s' repeated (first on line %u)",
@@ -407,10 +481,27 @@ static int parse_summary(struct cursor *c, struct tcprtt_snapshot *snap,
 					    quote(q, sizeof(q), val, vlen));
 			snap->has_missed = true;
 			break;
+		case KEY_FINE:
+			if (tcprtt_parse_u64(val, vlen, &n) ||
+			    tcprtt_fine_shift(n) < 0)
+				return fail(err, c->lineno,
+					    "bad fine '%s': expected 4, 8 or 16",
+					    quote(q, sizeof(q), val, vlen));
+			snap->fine.shift = tcprtt_fine_shift(n);
+			break;
+		case KEY_FINE_ERROR:
+			copy_printable(snap->fine.error,
+				       sizeof(snap->fine.error), val, vlen);
+			break;
 		}
 	}
 	if (ret < 0)
 		return -1;
+
+	if (seen_line[KEY_FINE] && seen_line[KEY_FINE_ERROR])
+		return fail(err, seen_line[KEY_FINE_ERROR],
+			    "fine_error with fine buckets (line %u)",
+			    seen_line[KEY_FINE]);
 
 	for (k = 0; k < KEY_FILTER; k++)
 		if (!seen_line[k])

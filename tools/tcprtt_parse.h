@@ -45,11 +45,26 @@ struct tcprtt_group_hist {
 	struct tcprtt_hist hist;
 };
 
+/* The most fine buckets a table has: tcprtt_fine_buckets() of 16. */
+#define TCPRTT_FINE_MAX_BUCKETS \
+	((TCPRTT_FINE_SPAN - TCPRTT_FINE_SHIFT_MAX) << TCPRTT_FINE_SHIFT_MAX)
+
+/*
+ * The optional fine histogram of a table, always in µs: bucket i counts
+ * tcprtt_fine_low(i, shift) <= rtt < tcprtt_fine_high(i, shift), every u32
+ * rtt in some bucket.  shift 0: the table has none.
+ */
+struct tcprtt_fine {
+	unsigned int shift;	/* 2^shift buckets per power of two */
+	char error[16];		/* fine_error's value ("ENOMEM"); "" if none */
+	__u64 counts[TCPRTT_FINE_MAX_BUCKETS];
+};
+
 /*
  * Everything one read of /proc/net/tcprtt yields: the totals, the filter
  * the module applies ("" when none), the number of private sessions open
- * in the namespace and of the probe's missed hits (newer modules) and the
- * per-address tables, if any.
+ * in the namespace and of the probe's missed hits (newer modules), the
+ * fine buckets and the per-address tables, if any.
  */
 struct tcprtt_snapshot {
 	struct tcprtt_hist total;
@@ -58,6 +73,7 @@ struct tcprtt_snapshot {
 	__u64 sessions;
 	bool has_missed;	/* the module said how many hits it missed */
 	__u64 missed;		/* global: the same in every namespace */
+	struct tcprtt_fine fine;
 	enum tcprtt_group_by group_by;
 	unsigned int nr_groups;
 	struct tcprtt_group_hist groups[TCPRTT_MAX_GROUPS];
@@ -89,5 +105,8 @@ int tcprtt_parse(const char *buf, size_t len, struct tcprtt_snapshot *snap,
 int tcprtt_parse_u64(const char *s, size_t len, __u64 *out);
 
 const char *tcprtt_unit_name(enum tcprtt_unit unit);
+
+/* The shift of @per_octave fine buckets (4, 8 or 16), or -1 for others. */
+int tcprtt_fine_shift(__u64 per_octave);
 
 #endif /* TCPRTT_PARSE_H */

@@ -103,29 +103,95 @@ void tcprtt_stats(const struct tcprtt_hist *h, struct tcprtt_stats *st)
 	st->p99 = tcprtt_round_estimate(tcprtt_percentile(h, 99));
 }
 
+__uint128_t tcprtt_fine_total(const struct tcprtt_fine *fine)
+{
+	unsigned int i, n = fine->shift ? tcprtt_fine_buckets(fine->shift) : 0;
+	__uint128_t sum = 0;
+
+	for (i = 0; i < n; i++)
+		sum += fine->counts[i];
+	return sum;
+}
+
+__u64 tcprtt_fine_percentile(const struct tcprtt_fine *fine, unsigned int pct)
+{
+	unsigned int i, shift = fine->shift, last = tcprtt_fine_buckets(shift) - 1;
+	/* ceil(pct * n / 100), in integers: exact for any count. */
+	__uint128_t rank = (tcprtt_fine_total(fine) * pct + 99) / 100;
+	__uint128_t below = 0;
+	__u64 low, high;
+
+	for (i = 0; i < last; i++) {
+		below += fine->counts[i];
+		if (below >= rank)
+			break;
+	}
+	low = tcprtt_fine_low(i, shift);
+	high = tcprtt_fine_high(i, shift);
+	/* One µs wide, it holds low alone: that, not low + 0.5. */
+	return high - low == 1 ? low : (low + high) / 2;
+}
+
+void tcprtt_stats_fine(const struct tcprtt_hist *h,
+		       const struct tcprtt_fine *fine, struct tcprtt_stats *st)
+{
+	static const unsigned int pct[] = { 50, 90, 99 };
+	double *p[] = { &st->p50, &st->p90, &st->p99 };
+	double scale = h->unit == TCPRTT_UNIT_MS ? 1000 : 1;
+	unsigned int i;
+
+	tcprtt_stats(h, st);
+	if (st->empty || !fine || !tcprtt_fine_total(fine))
+		return;
+	st->fine_shift = fine->shift;
+	for (i = 0; i < ARRAY_SIZE(pct); i++)
+		*p[i] = tcprtt_fine_percentile(fine, pct[i]) / scale;
+}
+
+/* @out = @now - @prev, @n counters, unless one went backwards: false. */
+static bool counts_delta(__u64 *out, const __u64 *now, const __u64 *prev,
+			 unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (now[i] < prev[i])
+			return false;
+	for (i = 0; i < n; i++)
+		out[i] = now[i] - prev[i];
+	return true;
+}
+
 bool tcprtt_delta(struct tcprtt_hist *out, const struct tcprtt_hist *now,
 		  const struct tcprtt_hist *prev)
 {
 	unsigned int row;
 
-	if (now->unit != prev->unit)
-		goto reset;
-	for (row = 0; row < TCPRTT_ROWS; row++)
-		if (now->rows[row] < prev->rows[row])
-			goto reset;
-
+	if (now->unit != prev->unit ||
+	    !counts_delta(out->rows, now->rows, prev->rows, TCPRTT_ROWS)) {
+		*out = *now;
+		return true;
+	}
 	out->unit = now->unit;
 	out->samples = 0;
-	for (row = 0; row < TCPRTT_ROWS; row++) {
-		out->rows[row] = now->rows[row] - prev->rows[row];
+	for (row = 0; row < TCPRTT_ROWS; row++)
 		out->samples += out->rows[row];
-	}
 	out->sum_us = now->sum_us - prev->sum_us;
 	return false;
+}
 
-reset:
-	*out = *now;
-	return true;
+bool tcprtt_fine_delta(struct tcprtt_fine *out, const struct tcprtt_fine *now,
+		       const struct tcprtt_fine *prev)
+{
+	if (!now->shift || now->shift != prev->shift ||
+	    !counts_delta(out->counts, now->counts, prev->counts,
+			  tcprtt_fine_buckets(now->shift))) {
+		*out = *now;
+		return now->shift != 0;
+	}
+	out->shift = now->shift;
+	out->error[0] = '\0';
+	return false;
 }
 
 void tcprtt_render_table(FILE *f, const struct tcprtt_hist *h)
@@ -158,12 +224,57 @@ void tcprtt_render_proc(FILE *f, const struct tcprtt_hist *h)
 		(unsigned long long)h->sum_us);
 }
 
-void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h)
+void tcprtt_render_proc_fine(FILE *f, const struct tcprtt_fine *fine)
+{
+	unsigned int i, shift = fine->shift;
+
+	if (fine->error[0])
+		fprintf(f, "fine_error %s\n", fine->error);
+	if (!shift)
+		return;
+	fprintf(f, "fine %u\n", 1U << shift);
+	for (i = 0; i < tcprtt_fine_buckets(shift); i++)
+		if (fine->counts[i])
+			fprintf(f, "fine_us %llu %llu %llu\n",
+				(unsigned long long)tcprtt_fine_low(i, shift),
+				(unsigned long long)tcprtt_fine_high(i, shift),
+				(unsigned long long)fine->counts[i]);
+}
+
+/*
+ * The decimals of @st's percentiles: a row's estimate is rounded to whole
+ * units, a fine one is whole µs, which ms show exactly with three.
+ */
+static int estimate_decimals(const struct tcprtt_hist *h,
+			     const struct tcprtt_stats *st)
+{
+	return st->fine_shift && h->unit == TCPRTT_UNIT_MS ? 3 : 0;
+}
+
+/* Whether -e's percentiles came from @fine, and why not if it is on. */
+static void extended_fine(FILE *f, const struct tcprtt_fine *fine,
+			  const struct tcprtt_stats *st)
+{
+	if (fine->error[0])
+		fprintf(f, "fine     %s: p50, p90, p99 from the rows\n",
+			fine->error);
+	else if (st->fine_shift)
+		fprintf(f, "fine     %u per octave: p50, p90, p99 from them, within %g%%\n",
+			1U << fine->shift, 100.0 / (2U << fine->shift));
+	else if (fine->shift)
+		fprintf(f, "fine     %u per octave, empty: p50, p90, p99 from the rows\n",
+			1U << fine->shift);
+}
+
+void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h,
+			    const struct tcprtt_fine *fine)
 {
 	const char *unit = tcprtt_unit_name(h->unit);
 	struct tcprtt_stats st;
+	int d;
 
-	tcprtt_stats(h, &st);
+	tcprtt_stats_fine(h, fine, &st);
+	d = estimate_decimals(h, &st);
 	fputs("\nsamples  ", f);
 	tcprtt_put_u128(f, st.samples);
 	fputc('\n', f);
@@ -176,8 +287,10 @@ void tcprtt_render_extended(FILE *f, const struct tcprtt_hist *h)
 	fprintf(f, "max row  %llu -> %llu %s\n",
 		(unsigned long long)tcprtt_row_low(st.max_row),
 		(unsigned long long)tcprtt_row_high(st.max_row), unit);
-	fprintf(f, "p50      %.0f %s\np90      %.0f %s\np99      %.0f %s\n",
-		st.p50, unit, st.p90, unit, st.p99, unit);
+	fprintf(f, "p50      %.*f %s\np90      %.*f %s\np99      %.*f %s\n",
+		d, st.p50, unit, d, st.p90, unit, d, st.p99, unit);
+	if (fine)
+		extended_fine(f, fine, &st);
 }
 
 /* "low":L,"high":H; the last row has no upper bound: its high is null. */
@@ -192,6 +305,7 @@ static void json_row_bounds(FILE *f, unsigned int row)
 }
 
 void tcprtt_render_json_fields(FILE *f, const struct tcprtt_hist *h,
+			       const struct tcprtt_fine *fine,
 			       const struct tcprtt_report_meta *meta)
 {
 	fprintf(f, "\"unit\":\"%s\",\"reset\":%s,\"sessions\":",
@@ -201,35 +315,74 @@ void tcprtt_render_json_fields(FILE *f, const struct tcprtt_hist *h,
 	else
 		fputs("null", f);
 	fputc(',', f);
-	tcprtt_render_json_hist(f, h);
+	tcprtt_render_json_hist(f, h, fine);
 }
 
-void tcprtt_render_json_hist(FILE *f, const struct tcprtt_hist *h)
+/* "fine": the non-empty buckets as [low, high, count]; or "fine_error". */
+static void json_fine(FILE *f, const struct tcprtt_fine *fine)
+{
+	unsigned int i, shift = fine->shift;
+	const char *sep = "";
+
+	if (fine->error[0]) {
+		fputs(",\"fine_error\":", f);
+		tcprtt_put_json_string(f, fine->error);
+	}
+	if (!shift)
+		return;
+	fprintf(f, ",\"fine\":{\"per_octave\":%u,\"unit\":\"us\",\"buckets\":[",
+		1U << shift);
+	for (i = 0; i < tcprtt_fine_buckets(shift); i++) {
+		if (!fine->counts[i])
+			continue;
+		fprintf(f, "%s[%llu,%llu,%llu]", sep,
+			(unsigned long long)tcprtt_fine_low(i, shift),
+			(unsigned long long)tcprtt_fine_high(i, shift),
+			(unsigned long long)fine->counts[i]);
+		sep = ",";
+	}
+	fputs("]}", f);
+}
+
+/* "summary", from @st, the stats of @h. */
+static void json_summary(FILE *f, const struct tcprtt_hist *h,
+			 const struct tcprtt_stats *st)
+{
+	int d = estimate_decimals(h, st);
+
+	fputs("\"summary\":{\"samples\":", f);
+	tcprtt_put_u128(f, st->samples);
+	fprintf(f, ",\"sum_us\":%llu", (unsigned long long)h->sum_us);
+	if (st->empty) {
+		fputs(",\"average\":null,\"min_row\":null,\"max_row\":null,", f);
+		fputs("\"p50\":null,\"p90\":null,\"p99\":null}", f);
+		return;
+	}
+	fprintf(f, ",\"average\":%.3f,\"min_row\":{", st->average);
+	json_row_bounds(f, st->min_row);
+	fputs("},\"max_row\":{", f);
+	json_row_bounds(f, st->max_row);
+	fprintf(f, "},\"p50\":%.*f,\"p90\":%.*f,\"p99\":%.*f}",
+		d, st->p50, d, st->p90, d, st->p99);
+}
+
+void tcprtt_render_json_hist(FILE *f, const struct tcprtt_hist *h,
+			     const struct tcprtt_fine *fine)
 {
 	struct tcprtt_stats st;
 	unsigned int row;
 
-	tcprtt_stats(h, &st);
+	tcprtt_stats_fine(h, fine, &st);
 	fputs("\"rows\":[", f);
 	for (row = 0; row < TCPRTT_ROWS; row++) {
 		fputs(row ? ",{" : "{", f);
 		json_row_bounds(f, row);
 		fprintf(f, ",\"count\":%llu}", (unsigned long long)h->rows[row]);
 	}
-	fputs("],\"summary\":{\"samples\":", f);
-	tcprtt_put_u128(f, st.samples);
-	fprintf(f, ",\"sum_us\":%llu", (unsigned long long)h->sum_us);
-	if (st.empty) {
-		fputs(",\"average\":null,\"min_row\":null,\"max_row\":null,", f);
-		fputs("\"p50\":null,\"p90\":null,\"p99\":null}", f);
-		return;
-	}
-	fprintf(f, ",\"average\":%.3f,\"min_row\":{", st.average);
-	json_row_bounds(f, st.min_row);
-	fputs("},\"max_row\":{", f);
-	json_row_bounds(f, st.max_row);
-	fprintf(f, "},\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f}",
-		st.p50, st.p90, st.p99);
+	fputs("],", f);
+	json_summary(f, h, &st);
+	if (fine)
+		json_fine(f, fine);
 }
 
 void tcprtt_render_json_head(FILE *f, const struct tcprtt_report_meta *meta)
@@ -243,12 +396,13 @@ void tcprtt_render_json_head(FILE *f, const struct tcprtt_report_meta *meta)
 }
 
 void tcprtt_render_json(FILE *f, const struct tcprtt_hist *h,
+			const struct tcprtt_fine *fine,
 			const struct tcprtt_report_meta *meta)
 {
 	fputc('{', f);
 	tcprtt_render_json_head(f, meta);
 	fputc(',', f);
-	tcprtt_render_json_fields(f, h, meta);
+	tcprtt_render_json_fields(f, h, fine, meta);
 	fputs("}\n", f);
 }
 
@@ -408,11 +562,35 @@ void tcprtt_render_prometheus_head(FILE *f, const char *name,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One cumulative bucket of a series, its "le" @le_us µs in seconds. */
+static void put_bucket(FILE *f, const char *name, const char *labels,
+		       __u64 le_us, __uint128_t cum)
+{
+	fprintf(f, "%s_bucket{%s%sle=\"", name, labels, *labels ? "," : "");
+	put_seconds(f, le_us);
+	fputs("\"} ", f);
+	tcprtt_put_u128(f, cum);
+	fputc('\n', f);
+}
+
+/* What ends a series: the +Inf bucket, _sum and _count. */
+static void put_series_end(FILE *f, const char *name, const char *labels,
+			   __uint128_t count, __u64 sum_us)
+{
+	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} ", name, labels,
+		*labels ? "," : "");
+	tcprtt_put_u128(f, count);
+	fprintf(f, *labels ? "\n%s_sum{%s} " : "\n%s_sum%s ", name, labels);
+	put_seconds(f, sum_us);
+	fprintf(f, *labels ? "\n%s_count{%s} " : "\n%s_count%s ", name, labels);
+	tcprtt_put_u128(f, count);
+	fputc('\n', f);
+}
+
 void tcprtt_render_prometheus_series(FILE *f, const char *name,
 				     const struct tcprtt_hist *h,
 				     const char *labels)
 {
-	const char *sep = *labels ? "," : "";
 	__uint128_t cum = 0;
 	unsigned int row;
 
@@ -423,20 +601,30 @@ void tcprtt_render_prometheus_series(FILE *f, const char *name,
 	 */
 	for (row = 0; row < TCPRTT_ROWS - 1; row++) {
 		cum += h->rows[row];
-		fprintf(f, "%s_bucket{%s%sle=\"", name, labels, sep);
-		put_seconds(f, tcprtt_row_le_us(row, h->unit));
-		fputs("\"} ", f);
-		tcprtt_put_u128(f, cum);
-		fputc('\n', f);
+		put_bucket(f, name, labels, tcprtt_row_le_us(row, h->unit),
+			   cum);
 	}
 	cum += h->rows[row];
-	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} ", name, labels, sep);
-	tcprtt_put_u128(f, cum);
-	fprintf(f, *labels ? "\n%s_sum{%s} " : "\n%s_sum%s ", name, labels);
-	put_seconds(f, h->sum_us);
-	fprintf(f, *labels ? "\n%s_count{%s} " : "\n%s_count%s ", name, labels);
-	tcprtt_put_u128(f, cum);
-	fputc('\n', f);
+	put_series_end(f, name, labels, cum, h->sum_us);
+}
+
+void tcprtt_render_prometheus_fine_series(FILE *f, const char *name,
+					  const struct tcprtt_fine *fine,
+					  __u64 sum_us, const char *labels)
+{
+	unsigned int i;
+	__uint128_t cum = 0;
+
+	/*
+	 * As the rows: "le" is the largest whole µs a bucket holds.  Every
+	 * u32 rtt has a bucket, so the last has an "le" too.
+	 */
+	for (i = 0; i < tcprtt_fine_buckets(fine->shift); i++) {
+		cum += fine->counts[i];
+		put_bucket(f, name, labels,
+			   tcprtt_fine_high(i, fine->shift) - 1, cum);
+	}
+	put_series_end(f, name, labels, cum, sum_us);
 }
 
 void tcprtt_render_prometheus(FILE *f, const struct tcprtt_hist *h)

@@ -82,6 +82,10 @@ INVALID = [
     ("bad-binary.bin", 1, "NUL"),
     ("bad-group-samples.txt", 68, "samples 11 is not the sum of the rows (10)"),
     ("bad-group-title.txt", 68, "expected 'ADDRESS samples N average_us N"),
+    ("bad-fine-n.txt", 36, "bad fine '5': expected 4, 8 or 16"),
+    ("bad-fine-bucket.txt", 55,
+     "fine_us 28 31 is not a bucket of 'fine 8', expected 28 30"),
+    ("bad-fine-orphan.txt", 35, "fine_us before a 'fine N' line"),
 ]
 
 # Option values the printer must refuse with exit status 2.
@@ -108,6 +112,11 @@ BAD_USAGE = [
     ["-i", "1", "--heatmap", ""], ["-i", "1", "--heatmap"],
     ["--all-netns", "-i", "1", "--heatmap", "x.svg"],
     ["-i", "1", "-O", "x.svg", "--heatmap", "x.svg"],
+    # Fine buckets: 4, 8 or 16 of them, counted in a session.
+    ["--fine", "3"], ["--fine", "0"], ["--fine", "32"], ["--fine", "8x"],
+    ["--fine", ""], ["--fine"], ["--fine", "-8"],
+    ["--fine", "8", "--fine", "16"], ["--fine", "8", "-f", "x"],
+    ["--fine", "8", "--all-netns"], ["--fine", "8", "-r"],
 ]
 
 
@@ -1747,6 +1756,9 @@ def t_session_spec(tool, shim, tmp):
         (["-p", "443", "-a", "2001:db8::1", "-6", "-b", "-m"],
          "lport=443 laddr=2001:db8::1 family=6 group=laddr unit=ms\n"),
         (["--lport=22", "--byraddr"], "lport=22 group=raddr unit=us\n"),
+        (["--fine", "8"], "fine=8 unit=us\n"),
+        (["-4", "--fine=16", "-m", "--fine", "16"],
+         "family=4 fine=16 unit=ms\n"),
     ]
     for n, (opts, spec) in enumerate(cases):
         root, d, env, _ = session_root(tmp, "root-spec-%d" % n, shim,
@@ -1866,8 +1878,8 @@ def t_session_write_errors(tool, shim, tmp):
                         "raddr=2001:db8::1 unit=us' as invalid"]),
         (errno.EUSERS, ["the most sessions it allows (8)",
                         "held by other tcprtt runs",
-                        "tcprtt with no -p -P -a -A -4 -6 -b -B -m option "
-                        "reads the always-on table without one"]),
+                        "tcprtt with no -p -P -a -A -4 -6 -b -B -m --fine "
+                        "option reads the always-on table without one"]),
         (errno.EBUSY, ["configured twice"]),
         (errno.ENOMEM, ["the kernel is out of memory"]),
     ]
@@ -1880,6 +1892,271 @@ def t_session_write_errors(tool, shim, tmp):
         check(err.startswith("tcprtt: ") and err.count("\n") == 1 and
               all(w in err for w in words), "errno %d: %r" % (e, err))
         check("read" not in shim_file(d, "log"), "read after a failed write")
+    # An older module refuses fine=: said too.
+    root, d, env, _ = session_root(tmp, "root-write-fine", shim,
+                                   write_errno=errno.EINVAL)
+    rc, out, err = run(tool, ["--fine", "4"], env=env)
+    expect_eq((rc, out), (1, ""), "--fine, EINVAL: status and stdout")
+    check(err.startswith("tcprtt: the module refused the session 'fine=4 "
+                         "unit=us' as invalid") and
+          "a module without fine buckets refuses --fine" in err and
+          err.count("\n") == 1, "--fine, EINVAL: %r" % err)
+
+
+# ------------------------------------------------------- fine buckets
+
+# rtts of every kind: 0, the one-us buckets, the middle, the last row and
+# beyond it, up to the largest u32, in the last fine bucket.
+FINE_RTTS = ([0, 1, 3, 3, 5, 15, 16, 17, 33, 100, 101, 700] + [2048] * 5 +
+             [2400] * 4 + [9000, 17000, 70000, 1 << 20, 1 << 25, 1 << 27,
+                           2**32 - 1])
+# The fine buckets' series of a table: every bucket, +Inf, _sum, _count.
+FINE_SERIES = {2: 127, 3: 243, 4: 467}
+
+
+def fine_proc(rtts, shift, unit="us", extra=""):
+    """The /proc text of @rtts with fine buckets of @shift after the
+    summary; @shift None: none."""
+    rows = [0] * fmt.ROWS
+    for rtt in rtts:
+        rows[fmt.row_of(rtt, unit)] += 1
+    lines = fmt.fine_lines(fmt.fine_of(rtts, shift), shift) if shift else ""
+    return fmt.proc(rows, unit, sum(rtts) % 2**64,
+                    extra="missed 0\nsessions 0\n" + extra + lines)
+
+
+def fine_estimate(counts, shift, pct, unit):
+    v = fmt.fine_percentile(counts, shift, pct)
+    return Fraction(v, 1000) if unit == "ms" else v
+
+
+def check_fine_json(obj, rtts, shift, unit):
+    """The object's "fine", from the model, and p50/p90/p99 from it."""
+    counts = fmt.fine_of(rtts, shift)
+    bounds = fmt.fine_buckets(shift)
+    f = obj["fine"]
+    expect_eq((f["per_octave"], f["unit"]), (1 << shift, "us"),
+              "per_octave and unit")
+    expect_eq(f["buckets"],
+              [[bounds[i][0], bounds[i][1], counts[i]]
+               for i in sorted(counts)], "the non-empty buckets")
+    s = obj["summary"]
+    for p in (50, 90, 99):
+        got, want = s["p%d" % p], fine_estimate(counts, shift, p, unit)
+        # Whole us; in ms, printed with three decimals: exact.
+        check(Fraction(str(got)) == want and (unit == "ms" or
+                                              isinstance(got, int)),
+              "p%d: %r, expected %s" % (p, got, want))
+
+
+def t_fine_files(tool):
+    """A file with fine buckets: the same table, byte for byte; -e, JSON
+    with them; Prometheus without them unless --fine asks."""
+    for name, like in (("fine", "real"), ("fine-ms", "real-ms"),
+                       ("fine-error", "real")):
+        got = run_ok(tool, ["-f", fixture(name + ".txt")])
+        want = table_of(like)
+        if name == "fine-error":
+            want = "filter: lport=443\n" + want
+        expect_text(got, want, "table of %s.txt" % name)
+    text = run_ok(tool, ["-f", fixture("fine.txt"), "--prometheus"])
+    check("fine" not in text, "a fine family without --fine:\n" + text)
+    obj = json.loads(run_ok(tool, ["-f", fixture("fine-error.txt"), "-j"]))
+    check("fine" not in obj and obj["fine_error"] == "ENOMEM",
+          "fine_error alone: %r" % {k: obj[k] for k in obj if "fine" in k})
+
+
+def t_fine_percentiles(tool, tmp):
+    """-e and JSON take p50/p90/p99 from the fine buckets, by nearest rank
+    and each bucket's midpoint: values worked out by hand, and the
+    model's."""
+    path = os.path.join(tmp, "fine-pct.txt")
+    # 5 in [2048, 2304), 4 in [2304, 2560), 1 in [16384, 18432): p50 is
+    # rank 5, the first bucket's midpoint; rank 6 would be the second.
+    # p99 is rank ceil(9.9) = 10.  Below 16 a bucket is one us: 3, not
+    # 3.5; [16, 18) is two, its midpoint 17.
+    cases = [([2048] * 5 + [2400] * 4 + [17000], "us",
+              ("2176 us", "2432 us", "17408 us")),
+             ([2048] * 5 + [2400] * 4 + [17000], "ms",
+              ("2.176 ms", "2.432 ms", "17.408 ms")),
+             ([3, 3, 15, 16], "us", ("3 us", "17 us", "17 us"))]
+    for rtts, unit, (p50, p90, p99) in cases:
+        with open(path, "w") as f:
+            f.write(fine_proc(rtts, 3, unit))
+        out = run_ok(tool, ["-f", path, "-e"])
+        want = ("\np50      %s\np90      %s\np99      %s\n"
+                "fine     8 per octave: p50, p90, p99 from them, within "
+                "6.25%%\nsessions 0\n" % (p50, p90, p99))
+        check(out.endswith(want), "%r %s: expected ...%s, got ...%s"
+              % (rtts, unit, want, out[-200:]))
+        counts = fmt.fine_of(rtts, 3)
+        for pct, text in zip((50, 90, 99), (p50, p90, p99)):
+            expect_eq(Fraction(text.split()[0]),
+                      fine_estimate(counts, 3, pct, unit),
+                      "the model's p%d" % pct)
+        check_fine_json(json.loads(run_ok(tool, ["-f", path, "-j"])),
+                        rtts, 3, unit)
+    for name, shift, unit in (("fine", 3, "us"), ("fine-ms", 2, "ms")):
+        obj = json.loads(run_ok(tool, ["-f", fixture(name + ".txt"), "-j"]))
+        text = read(fixture(name + ".txt"))
+        counts = {fmt.fine_index(int(lo), shift): int(c) for lo, _, c in
+                  re.findall(r"(?m)^fine_us (\d+) (\d+) (\d+)$", text)}
+        for p in (50, 90, 99):
+            expect_eq(Fraction(str(obj["summary"]["p%d" % p])),
+                      fine_estimate(counts, shift, p, unit),
+                      "%s.txt: p%d" % (name, p))
+
+
+def t_fine_rule(tool, tmp):
+    """Every bucket of every shift, as the docs describe them: the
+    printer's rule (tcprtt.h's) takes them all, and no other."""
+    path = os.path.join(tmp, "fine-rule.txt")
+    for shift in (2, 3, 4):
+        bounds = fmt.fine_buckets(shift)
+        counts = {i: i + 1 for i in range(len(bounds))}
+        with open(path, "w") as f:
+            f.write(fmt.proc([0] * fmt.ROWS, "us", 0,
+                             extra=fmt.fine_lines(counts, shift)))
+        obj = json.loads(run_ok(tool, ["-f", path, "-j"]))
+        expect_eq(len(obj["fine"]["buckets"]), len(bounds),
+                  "buckets of %d per octave" % (1 << shift))
+        for lo, hi in bounds[1:-1]:
+            check(fmt.fine_index(lo, shift) == fmt.fine_index(hi - 1, shift)
+                  != fmt.fine_index(hi, shift), "model: %d %d" % (lo, hi))
+        # One bucket split in two: refused.
+        lo, hi = bounds[40]
+        with open(path, "w") as f:
+            f.write(fmt.proc([0] * fmt.ROWS, "us", 0,
+                             extra="fine %d\nfine_us %d %d 1\n"
+                             % (1 << shift, lo, (lo + hi) // 2)))
+        rc, out, err = run(tool, ["-f", path])
+        check(rc == 1 and "line 35: fine_us %d %d is not a bucket" % (
+            lo, (lo + hi) // 2) in err, "half a bucket: %r" % err)
+
+
+def t_fine_intervals(tool, tmp):
+    """-i: each report's fine buckets are the interval's; a change of the
+    module's fine parameter starts them afresh, as a reset does."""
+    first, second, third = FINE_RTTS[:10], FINE_RTTS[10:20], FINE_RTTS[20:]
+    fifo = Feeder(os.path.join(tmp, "proc-fine"))
+    proc = start(tool, ["-f", fifo.path, "-i", "0.01", "-c", "2", "-j"])
+    fifo.feed(fine_proc(first, 3), proc)
+    fifo.feed(fine_proc(first + second, 3), proc)
+    # The rows go on; the fine buckets, now 16 per octave, start afresh.
+    text = fine_proc(first + second + third, None)
+    fifo.feed(text + fmt.fine_lines(fmt.fine_of(third, 4), 4), proc)
+    rc, out, err = finish(proc)
+    expect_eq((rc, err), (0, ""), "exit status and stderr")
+    objs = [json.loads(line) for line in out.splitlines()]
+    expect_eq(len(objs), 2, "reports")
+    for obj, rtts, shift, reset in ((objs[0], second, 3, False),
+                                    (objs[1], third, 4, True)):
+        rows = [0] * fmt.ROWS
+        for rtt in rtts:
+            rows[fmt.row_of(rtt)] += 1
+        expect_eq(([r["count"] for r in obj["rows"]],
+                   obj["summary"]["sum_us"]), (rows, sum(rtts)),
+                  "rows and sum_us")
+        check_fine_json(obj, rtts, shift, "us")
+        expect_eq(obj["reset"], reset, "reset")
+
+
+def t_fine_netns(tool, tmp):
+    """--all-netns: each namespace's own fine buckets, or none."""
+    root = fake_root(tmp, "root-fine-netns", proc=False)
+    with open(os.path.join(root, "proc/net/tcprtt_netns"), "w") as f:
+        f.write("netns 4026531840\n" + fine_proc(FINE_RTTS, 2) + "\n" +
+                "netns 4026532000\n" + fine_proc([700], None) + "\n")
+    env = {"TCPRTT_ROOT": root}
+    nss = json.loads(run_ok(tool, ["--all-netns", "-j"],
+                            env=env))["namespaces"]
+    check_fine_json(nss[0], FINE_RTTS, 2, "us")
+    check("fine" not in nss[1], "fine buckets in the second namespace")
+    out = run_ok(tool, ["--all-netns", "-e"], env=env)
+    expect_eq(out.count("\nfine     4 per octave: p50, p90, p99 from them, "
+                        "within 12.5%\n"), 1, "-e: one fine line:\n" + out)
+
+
+def check_fine_prometheus(text, rtts, shift, labels=()):
+    """tcprtt_rtt_fine_seconds of @text: each le the largest rtt of its
+    bucket, exactly, the last bucket's too; counts cumulative; +Inf all;
+    FINE_SERIES series; then through prometheus_client's parser."""
+    name = "tcprtt_rtt_fine_seconds"
+    counts = fmt.fine_of(rtts, shift)
+    bounds = fmt.fine_buckets(shift)
+    expect_eq(prom_structure(text).get(name), "histogram", "TYPE")
+    lab = prom_labels(labels)
+    # @text has one table: every line of the family is one of its series.
+    series = re.findall(r"(?m)^%s_(?:bucket|sum|count)[{ ]" % name, text)
+    expect_eq(len(series), FINE_SERIES[shift], "series")
+    buckets = re.findall(r'(?m)^%s_bucket\{%sle="([^"]*)"\} (\d+)$'
+                         % (name, re.escape(lab + "," if lab else "")), text)
+    expect_eq(len(buckets), len(bounds) + 1, "buckets and +Inf")
+    cum = 0
+    for i, (le, count) in enumerate(buckets[:-1]):
+        largest = bounds[i][1] - 1
+        check(fmt.fine_index(largest, shift) == i and
+              (largest + 1 == fmt.FINE_LIMIT_US or
+               fmt.fine_index(largest + 1, shift) == i + 1), "the model")
+        check(PLAIN_DECIMAL.match(le) and
+              Fraction(le) == Fraction(largest, 10**6),
+              "bucket %d: le %r, expected %d us" % (i, le, largest))
+        cum += counts.get(i, 0)
+        expect_eq(int(count), cum, "bucket %d (le %s)" % (i, le))
+    expect_eq(buckets[-1], ("+Inf", str(len(rtts))), "+Inf")
+    braces = "{%s}" % lab if lab else ""
+    for suffix, want in (("_count", Fraction(len(rtts))),
+                         ("_sum", Fraction(sum(rtts), 10**6))):
+        m = re.search(r"(?m)^%s%s%s (\S+)$" % (name, suffix,
+                                              re.escape(braces)), text)
+        check(m and Fraction(m.group(1)) == want, "%s of {%s}: %r"
+              % (suffix, lab, m and m.group(1)))
+    parse = prometheus_parser()
+    fam = [f for f in parse(text) if f.name == name]
+    expect_eq(len(fam), 1, "families named %s" % name)
+    expect_eq(len([s for s in fam[0].samples
+                   if s.name == name + "_bucket"]), len(bounds) + 1,
+              "the parser's buckets")
+
+
+def t_fine_prometheus(tool, shim, tmp):
+    """--fine N opens a session with fine=N; --prometheus adds its buckets
+    as tcprtt_rtt_fine_seconds, the log2 family unchanged; promtool
+    accepts it."""
+    promtool = None
+    try:
+        promtool = find_promtool()
+    except Skip:
+        pass
+    rows, _, _ = parse_model(fine_proc(FINE_RTTS, None))
+    for shift in (2, 3, 4):
+        root, d, env, _ = session_root(tmp, "root-fine-prom-%d" % shift,
+                                       shim, text=fine_proc(FINE_RTTS,
+                                                            shift))
+        text = run_ok(tool, ["--fine", str(1 << shift), "--prometheus",
+                             "-d", "0.01"], env=env)
+        expect_eq(shim_file(d, "spec"), "fine=%d unit=us\n" % (1 << shift),
+                  "spec")
+        check_prometheus(text, rows, "us", sum(FINE_RTTS))
+        check_fine_prometheus(text, FINE_RTTS, shift)
+        if promtool:
+            p = subprocess.run([promtool, "check", "metrics"],
+                               input=text.encode(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+            expect_eq((p.returncode, p.stdout.decode()), (0, ""),
+                      "promtool check metrics, fine %d" % (1 << shift))
+    # A namespace's labels, as on tcprtt_rtt_seconds.
+    root, d, env, _ = session_root(tmp, "root-fine-prom-self", shim,
+                                   text=fine_proc(FINE_RTTS, 3))
+    ino = fake_process(root, 1, "init", "0::/init.scope\n")
+    os.makedirs(os.path.join(root, "proc/self/ns"))
+    os.symlink("net:[%d]" % ino, os.path.join(root, "proc/self/ns/net"))
+    text = run_ok(tool, ["--fine", "8", "--prometheus", "-d", "0.01"],
+                  env=env)
+    check_fine_prometheus(text, FINE_RTTS, 3, [("netns", str(ino)),
+                                               ("cgroup", "/init.scope")])
+    if not promtool:
+        raise Skip("no promtool: run scripts/prometheus.sh (as root)")
 
 
 # ------------------------------- the exporter's systemd unit (tcprtt-tools)
@@ -2235,6 +2512,9 @@ def main():
                                  ("real-ms", "ext", ["-e"]),
                                  ("zero", "ext", ["--extended"]),
                                  ("huge", "ext", ["-e"]),
+                                 ("fine", "ext", ["-e"]),
+                                 ("fine-ms", "ext", ["-e"]),
+                                 ("fine", "json", ["-j"]),
                                  ("real", "json", ["--json"]),
                                  ("zero", "json", ["-o", "json"]),
                                  ("real", "prom", ["--prometheus"]),
@@ -2316,6 +2596,17 @@ def main():
         r.add("%s: prometheus: a long outage said once" % label,
               t_prom_down_once, tool, tmp)
         r.add("%s: promtool check metrics" % label, t_promtool, tool, tmp)
+        r.add("%s: fine: files, tables, fine_error" % label, t_fine_files,
+              tool)
+        r.add("%s: fine: percentiles, nearest rank, midpoints" % label,
+              t_fine_percentiles, tool, tmp)
+        r.add("%s: fine: every bucket of the rule" % label, t_fine_rule,
+              tool, tmp)
+        r.add("%s: fine: interval deltas, a new shift" % label,
+              t_fine_intervals, tool, tmp)
+        r.add("%s: fine: --all-netns" % label, t_fine_netns, tool, tmp)
+        r.add("%s: fine: --fine --prometheus, promtool" % label,
+              t_fine_prometheus, tool, args.session_shim, tmp)
 
     r.add("prometheus rules: promtool check and test", t_rules)
     r.add("exporter unit: settings and defaults", t_unit_settings)

@@ -5,6 +5,9 @@ Written from the format's description, not from the C code, so that the
 tests compare two implementations instead of one with itself.
 """
 
+import bisect
+from fractions import Fraction
+
 ROWS = 27
 BAR_WIDTH = 40
 HEADER = {
@@ -85,3 +88,59 @@ def percentile(rows, pct):
             return low + (high - low) * (rank - below) / count
         below += count
     raise ValueError("empty histogram")
+
+
+# The fine histogram, from the description of docs/proc-format.md: 2^shift
+# buckets per power of two, always in us; one us wide below 2^(shift+1);
+# then every power of two up to 2^31, so that every u32 rtt has a bucket.
+FINE_LIMIT_US = 1 << 32
+
+
+def fine_buckets(shift):
+    """[(low, high)] of every bucket, in order."""
+    out = [(v, v + 1) for v in range(2 << shift)]
+    for e in range(shift + 1, 32):
+        width = 1 << (e - shift)
+        out += [((1 << e) + k * width, (1 << e) + (k + 1) * width)
+                for k in range(1 << shift)]
+    return out
+
+
+def fine_index(rtt_us, shift):
+    """The bucket of an rtt, found by search rather than by formula."""
+    assert 0 <= rtt_us < FINE_LIMIT_US
+    bounds = fine_buckets(shift)
+    i = bisect.bisect_right([low for low, _ in bounds], rtt_us) - 1
+    assert bounds[i][0] <= rtt_us < bounds[i][1]
+    return i
+
+
+def fine_lines(counts, shift):
+    """The summary lines of {bucket index: count}, empty buckets left out."""
+    bounds = fine_buckets(shift)
+    return "fine %d\n" % (1 << shift) + "".join(
+        "fine_us %d %d %d\n" % (bounds[i] + (counts[i],))
+        for i in sorted(counts) if counts[i])
+
+
+def fine_of(rtts, shift):
+    """{bucket index: count} of a list of rtts."""
+    counts = {}
+    for rtt in rtts:
+        i = fine_index(rtt, shift)
+        counts[i] = counts.get(i, 0) + 1
+    return counts
+
+
+def fine_percentile(counts, shift, pct):
+    """Nearest rank: the sample of rank ceil(pct/100 * n) is in some
+    bucket; its midpoint, or its low end when it is one us wide."""
+    n = sum(counts.values())
+    rank = -(-pct * n // 100)
+    below = 0
+    for i in sorted(counts):
+        below += counts[i]
+        if below >= rank:
+            low, high = fine_buckets(shift)[i]
+            return low if high - low == 1 else Fraction(low + high, 2)
+    raise ValueError("empty")

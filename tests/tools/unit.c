@@ -96,6 +96,44 @@ static bool same_hist(const struct tcprtt_hist *a, const struct tcprtt_hist *b)
 	       !memcmp(a->rows, b->rows, sizeof(a->rows));
 }
 
+/*
+ * The fine buckets of (rtt, count) pairs in µs, ended by a negative rtt,
+ * placed by the header's own rule.
+ */
+static struct tcprtt_fine fine_of(unsigned int shift, ...)
+{
+	struct tcprtt_fine fine = { .shift = shift };
+	long long rtt;
+	va_list ap;
+
+	va_start(ap, shift);
+	while ((rtt = va_arg(ap, long long)) >= 0)
+		fine.counts[tcprtt_fine_index(rtt, shift)] +=
+			va_arg(ap, __u64);
+	va_end(ap);
+	return fine;
+}
+
+/* The same fine buckets: what lies beyond those of the shift is no part. */
+static bool same_fine(const struct tcprtt_fine *a, const struct tcprtt_fine *b)
+{
+	size_t n = a->shift ? tcprtt_fine_buckets(a->shift) : 0;
+
+	return a->shift == b->shift && !strcmp(a->error, b->error) &&
+	       !memcmp(a->counts, b->counts, n * sizeof(a->counts[0]));
+}
+
+/* The /proc text of @h with @fine's lines after its summary. */
+static char *fine_text(const struct tcprtt_hist *h,
+		       const struct tcprtt_fine *fine)
+{
+	FILE *m = mem_open();
+
+	tcprtt_render_proc(m, h);
+	tcprtt_render_proc_fine(m, fine);
+	return mem_close(m);
+}
+
 TEST(parse_u64)
 {
 	static const char *const bad[] = {
@@ -474,6 +512,7 @@ FIXTURE(bad_file) {
 };
 
 FIXTURE_VARIANT(bad_file) {
+	bool fine;		/* the valid file has fine buckets */
 	const char *from, *to;	/* replaced in a valid file */
 	size_t to_len;		/* of to, when it holds a NUL */
 	unsigned int line;
@@ -567,14 +606,95 @@ FIXTURE_VARIANT_ADD(bad_file, sessions) {
 	.msg = "bad sessions '1x'",
 };
 
+/*
+ * With fine buckets: lines 31-33 are unit, samples and sum_us, then
+ * fine 8 and the buckets of 5 and 2048 µs.
+ */
+FIXTURE_VARIANT_ADD(bad_file, fine_per_octave) {
+	.fine = true, .from = "fine 8\n", .to = "fine 32\n", .line = 34,
+	.msg = "bad fine '32': expected 4, 8 or 16",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_per_octave_zero) {
+	.fine = true, .from = "fine 8\n", .to = "fine 0\n", .line = 34,
+	.msg = "bad fine '0'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_orphan) {
+	.fine = true, .from = "fine 8\n", .to = "", .line = 34,
+	.msg = "fine_us before a 'fine N' line",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_late) {
+	.fine = true, .from = "fine 8\nfine_us 5 6 1\n",
+	.to = "fine_us 5 6 1\nfine 8\n", .line = 34,
+	.msg = "fine_us before a 'fine N' line",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_wrong_shift) {
+	.fine = true, .from = "fine 8\n", .to = "fine 16\n", .line = 36,
+	.msg = "fine_us 2048 2304 is not a bucket of 'fine 16', expected 2048 2176",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_high) {
+	.fine = true, .from = "2048 2304", .to = "2048 2305", .line = 36,
+	.msg = "not a bucket of 'fine 8', expected 2048 2304",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_low) {
+	.fine = true, .from = "2048 2304", .to = "2049 2304", .line = 36,
+	.msg = "expected 2048 2304",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_beyond) {
+	.fine = true, .from = "2048 2304", .to = "4294967296 4831838208",
+	.line = 36,
+	.msg = "expected 0 1",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_order) {
+	.fine = true, .from = "fine_us 5 6 1\nfine_us 2048 2304 4\n",
+	.to = "fine_us 2048 2304 4\nfine_us 5 6 1\n", .line = 36,
+	.msg = "fine_us 5 6 is not above the bucket before it",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_twice) {
+	.fine = true, .from = "fine_us 5 6 1\n",
+	.to = "fine_us 5 6 1\nfine_us 5 6 1\n", .line = 36,
+	.msg = "not above the bucket before it",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_repeated) {
+	.fine = true, .from = "fine_us 5 6 1\n",
+	.to = "fine 8\nfine_us 5 6 1\n", .line = 35,
+	.msg = "'fine' repeated (first on line 34)",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_count) {
+	.fine = true, .from = "2304 4", .to = "2304 4x", .line = 36,
+	.msg = "expected 'fine_us LOW HIGH COUNT', got 'fine_us 2048 2304 4x'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_short) {
+	.fine = true, .from = "2304 4", .to = "2304", .line = 36,
+	.msg = "expected 'fine_us LOW HIGH COUNT'",
+};
+
+FIXTURE_VARIANT_ADD(bad_file, fine_both) {
+	.fine = true, .from = "fine 8\n", .to = "fine 8\nfine_error ENOMEM\n",
+	.line = 35,
+	.msg = "fine_error with fine buckets (line 34)",
+};
+
 /* Replaces the first variant->from in self->text with variant->to. */
 FIXTURE_SETUP(bad_file)
 {
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
+	struct tcprtt_fine fine = fine_of(3, 5LL, 1ULL, 2100LL, 4ULL, -1LL);
 	size_t to_len = variant->to_len ?: strlen(variant->to), n;
 	const char *at;
 
-	self->text = proc_text(&h);
+	self->text = variant->fine ? fine_text(&h, &fine) : proc_text(&h);
 	self->bad = malloc(strlen(self->text) + 64);
 	ASSERT_NE(NULL, self->bad);
 	at = strstr(self->text, variant->from);
@@ -598,6 +718,8 @@ TEST_F(bad_file, refused)
 	struct tcprtt_parse_error err;
 	struct tcprtt_snapshot snap;
 
+	EXPECT_EQ(0, tcprtt_parse(self->text, strlen(self->text), &snap, &err))
+		TH_LOG("the valid file: line %u: %s", err.line, err.msg);
 	EXPECT_NE(0, tcprtt_parse(self->bad, self->len, &snap, &err))
 		TH_LOG("accepted");
 	EXPECT_EQ(variant->line, err.line);
@@ -703,7 +825,7 @@ TEST(json_empty)
 	struct tcprtt_report_meta meta = { .timestamp = "T", .interval_s = -1 };
 	char *s;
 
-#define CALL(m) tcprtt_render_json(m, &h, &meta)
+#define CALL(m) tcprtt_render_json(m, &h, NULL, &meta)
 	s = RENDER(CALL);
 #undef CALL
 	EXPECT_HAS(s, "\"interval_s\":null", "cumulative");
@@ -722,11 +844,260 @@ TEST(extended_empty)
 	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 0, -1);
 	char *s;
 
-#define CALL(m) tcprtt_render_extended(m, &h)
+#define CALL(m) tcprtt_render_extended(m, &h, NULL)
 	s = RENDER(CALL);
 #undef CALL
 	EXPECT_STREQ("\nsamples  0\n", s) TH_LOG("nothing misleading");
 	free(s);
+}
+
+/* The rule of tcprtt.h, as the module's docs state it. */
+TEST(fine_rule)
+{
+	unsigned int shift, i;
+
+	EXPECT_U64(tcprtt_fine_buckets(2), 124);
+	EXPECT_U64(tcprtt_fine_buckets(3), 240);
+	EXPECT_U64(tcprtt_fine_buckets(4), 464);
+	EXPECT_U64(TCPRTT_FINE_MAX_BUCKETS, 464);
+	for (shift = TCPRTT_FINE_SHIFT_MIN; shift <= TCPRTT_FINE_SHIFT_MAX;
+	     shift++) {
+		unsigned int n = tcprtt_fine_buckets(shift);
+
+		EXPECT_EQ((int)shift, tcprtt_fine_shift(1U << shift));
+		EXPECT_U64(tcprtt_fine_low(0, shift), 0);
+		EXPECT_U64(tcprtt_fine_high(n - 1, shift), 1ULL << 32);
+		for (i = 0; i + 1 < n; i++) {
+			EXPECT_U64(tcprtt_fine_high(i, shift),
+				   tcprtt_fine_low(i + 1, shift));
+		}
+		EXPECT_U64(tcprtt_fine_index(0xffffffff, shift), n - 1);
+	}
+	EXPECT_EQ(-1, tcprtt_fine_shift(0));
+	EXPECT_EQ(-1, tcprtt_fine_shift(2));
+	EXPECT_EQ(-1, tcprtt_fine_shift(3));
+	EXPECT_EQ(-1, tcprtt_fine_shift(32));
+	EXPECT_EQ(-1, tcprtt_fine_shift(8ULL << 32));
+}
+
+/*
+ * Nearest rank, then the bucket's midpoint.  8 per octave: 5 samples in
+ * [2048, 2304), 4 in [2304, 2560), 1 in [16384, 18432).  p50 is rank 5,
+ * the last of the first bucket: 2176 (an interpolation, or a rank of
+ * n * p / 100 + 1, would land in the second).  p90, rank 9: 2432.  p99,
+ * rank ceil(9.9) = 10: 17408.
+ */
+TEST(fine_percentile)
+{
+	struct tcprtt_fine fine = fine_of(3, 2048LL, 5ULL, 2400LL, 4ULL,
+					  17000LL, 1ULL, -1LL);
+
+	EXPECT_U64(tcprtt_fine_total(&fine), 10);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 50), 2176);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 51), 2432);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 90), 2432);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 91), 17408);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 99), 17408);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 100), 17408);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 1), 2176);
+
+	/* One µs wide below 16: the value itself, not 3.5. */
+	fine = fine_of(3, 3LL, 2ULL, 15LL, 1ULL, 16LL, 1ULL, -1LL);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 50), 3);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 75), 15);
+	/* [16, 18): two µs wide, its midpoint 17 */
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 99), 17);
+
+	/* The last bucket, [2^32 - 2^29, 2^32) of 4 per octave */
+	fine = fine_of(2, 0xffffffffLL, 3ULL, -1LL);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 50),
+		   ((1ULL << 32) - (1ULL << 29) + (1ULL << 32)) / 2);
+
+	/*
+	 * Counts past 2^64 in all: the rank is exact.  [100, 104), 16 of 4 µs
+	 * in [64, 128); [4864, 5120), 16 of 256 µs in [4096, 8192).
+	 */
+	fine = fine_of(4, 100LL, U64_MAX, 5000LL, U64_MAX, -1LL);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 50), 102);
+	EXPECT_U64(tcprtt_fine_percentile(&fine, 51), 4992);
+}
+
+TEST(fine_stats)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_MS, 10, 2, 9ULL, 5, 1ULL,
+				       -1);
+	struct tcprtt_fine fine = fine_of(3, 2048LL, 5ULL, 2400LL, 4ULL,
+					  17000LL, 1ULL, -1LL);
+	struct tcprtt_stats st;
+
+	tcprtt_stats_fine(&h, &fine, &st);
+	EXPECT_U64(st.fine_shift, 3);
+	EXPECT_DBL(st.p50, 2.176);
+	EXPECT_DBL(st.p90, 2.432);
+	EXPECT_DBL(st.p99, 17.408);
+	/* No fine samples (yet): the rows' estimates, as without any. */
+	fine = fine_of(3, -1LL);
+	tcprtt_stats_fine(&h, &fine, &st);
+	EXPECT_U64(st.fine_shift, 0);
+	EXPECT_DBL(st.p50, 3);
+	tcprtt_stats_fine(&h, NULL, &st);
+	EXPECT_U64(st.fine_shift, 0);
+}
+
+TEST(fine_extended)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 40000, 12, 9ULL,
+				       15, 1ULL, -1);
+	struct tcprtt_fine fine = fine_of(3, 2048LL, 5ULL, 2400LL, 4ULL,
+					  17000LL, 1ULL, -1LL);
+	char *s;
+
+#define CALL(m) tcprtt_render_extended(m, &h, &fine)
+	s = RENDER(CALL);
+	EXPECT_HAS(s, "\np50      2176 us\np90      2432 us\np99      17408 us\n"
+		   "fine     8 per octave: p50, p90, p99 from them, within 6.25%\n",
+		   "%s", s);
+	free(s);
+	h.unit = TCPRTT_UNIT_MS;
+	s = RENDER(CALL);
+	EXPECT_HAS(s, "\np50      2.176 ms\np90      2.432 ms\np99      17.408 ms\n",
+		   "%s", s);
+	free(s);
+	fine = fine_of(2, -1LL);
+	s = RENDER(CALL);
+	EXPECT_HAS(s, "\nfine     4 per octave, empty: p50, p90, p99 from the rows\n",
+		   "%s", s);
+	free(s);
+	strcpy(fine.error, "ENOMEM");
+	fine.shift = 0;
+	s = RENDER(CALL);
+	/* 2048 + 2048 * 5 / 9, rounded to three digits */
+	EXPECT_HAS(s, "\np50      3190 ms\n", "%s", s);
+	EXPECT_HAS(s, "\nfine     ENOMEM: p50, p90, p99 from the rows\n", "%s",
+		   s);
+	free(s);
+#undef CALL
+}
+
+TEST(fine_json)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 40000, 1, 1ULL, 12, 9ULL,
+				       -1);
+	struct tcprtt_fine fine = fine_of(4, 1LL, 1ULL, 2048LL, 5ULL,
+					  2400LL, 4ULL, 0xffffffffLL, 7ULL,
+					  -1LL);
+	char *s;
+
+#define CALL(m) tcprtt_render_json_hist(m, &h, &fine)
+	s = RENDER(CALL);
+	/* 17 samples: rank 9 in [2304, 2432), 16 and 17 in the last */
+	EXPECT_HAS(s, "\"p50\":2368,\"p90\":4227858432,\"p99\":4227858432},",
+		   "%s", s);
+	EXPECT_HAS(s, "},\"fine\":{\"per_octave\":16,\"unit\":\"us\",",
+		   "%s", s);
+	EXPECT_HAS(s, "\"buckets\":[[1,2,1],[2048,2176,5],[2304,2432,4],",
+		   "%s", s);
+	EXPECT_HAS(s, ",[4160749568,4294967296,7]]}", "the last: %s", s);
+	free(s);
+	strcpy(fine.error, "ENOMEM");
+	fine.shift = 0;
+	s = RENDER(CALL);
+	EXPECT_HAS(s, "\"p99\":4070},\"fine_error\":\"ENOMEM\"", "%s", s);
+	EXPECT_EQ(NULL, strstr(s, "\"fine\":")) TH_LOG("%s", s);
+	free(s);
+#undef CALL
+}
+
+TEST(fine_delta)
+{
+	struct tcprtt_fine prev = fine_of(3, 5LL, 2ULL, 3000LL, 1ULL, -1LL);
+	struct tcprtt_fine now = fine_of(3, 5LL, 3ULL, 3000LL, 1ULL,
+					 90000LL, 4ULL, -1LL);
+	struct tcprtt_fine d, want = fine_of(3, 5LL, 1ULL, 90000LL, 4ULL,
+					     -1LL);
+
+	memset(&d, 0xff, sizeof(d));
+	EXPECT_FALSE(tcprtt_fine_delta(&d, &now, &prev)) TH_LOG("no reset");
+	EXPECT_TRUE(same_fine(&d, &want)) TH_LOG("the differences");
+
+	/* Backwards, or another shift (the parameter changed): since then. */
+	prev.counts[tcprtt_fine_index(5, 3)] = 4;
+	EXPECT_TRUE(tcprtt_fine_delta(&d, &now, &prev)) TH_LOG("backwards");
+	EXPECT_TRUE(same_fine(&d, &now));
+	prev = fine_of(4, -1LL);
+	EXPECT_TRUE(tcprtt_fine_delta(&d, &now, &prev)) TH_LOG("16 to 8");
+	EXPECT_TRUE(same_fine(&d, &now));
+	prev = fine_of(0, -1LL);
+	EXPECT_TRUE(tcprtt_fine_delta(&d, &now, &prev)) TH_LOG("turned on");
+	EXPECT_TRUE(same_fine(&d, &now));
+	/* Turned off, or none to begin with: nothing to count. */
+	EXPECT_FALSE(tcprtt_fine_delta(&d, &prev, &now)) TH_LOG("turned off");
+	EXPECT_U64(d.shift, 0);
+}
+
+TEST(fine_prometheus)
+{
+	struct tcprtt_fine fine = fine_of(2, 0LL, 1ULL, 9LL, 2ULL,
+					  1LL << 27, 3ULL, -1LL);
+	unsigned int lines = 0;
+	char *s, *p;
+
+#define CALL(m) tcprtt_render_prometheus_fine_series(m, "f", &fine, \
+						     1500000, "netns=\"1\"")
+	s = RENDER(CALL);
+#undef CALL
+	for (p = s; *p; p++)
+		lines += *p == '\n';
+	EXPECT_U64(lines, 127) TH_LOG("124 buckets, +Inf, _sum, _count");
+	EXPECT_EQ(0, strncmp(s, "f_bucket{netns=\"1\",le=\"0\"} 1\n"
+			     "f_bucket{netns=\"1\",le=\"0.000001\"} 1\n", 62))
+		TH_LOG("%.200s", s);
+	/* [8, 10) holds 9: its le is 9 µs */
+	EXPECT_HAS(s, "{netns=\"1\",le=\"0.000007\"} 1\n", "before 9");
+	EXPECT_HAS(s, "{netns=\"1\",le=\"0.000009\"} 3\n", "9 in [8, 10)");
+	/* 2^27 starts [2^27, 2^27 + 2^25) */
+	EXPECT_HAS(s, "{netns=\"1\",le=\"134.217727\"} 3\n", "before 2^27");
+	EXPECT_HAS(s, "{netns=\"1\",le=\"167.772159\"} 6\n", "2^27");
+	EXPECT_HAS(s, "{netns=\"1\",le=\"4294.967295\"} 6\n", "the last");
+	EXPECT_HAS(s, "\nf_bucket{netns=\"1\",le=\"+Inf\"} 6\n"
+		   "f_sum{netns=\"1\"} 1.5\nf_count{netns=\"1\"} 6\n", "end");
+	free(s);
+}
+
+/* parse(render(fine)) == fine, for every bucket of every shift. */
+TEST(fine_round_trip)
+{
+	struct tcprtt_hist h = hist_of(TCPRTT_UNIT_US, 12, 3, 5ULL, -1);
+	struct tcprtt_parse_error err;
+	struct tcprtt_snapshot snap;
+	struct tcprtt_fine fine;
+	unsigned int shift, i;
+	char *text;
+
+	for (shift = TCPRTT_FINE_SHIFT_MIN; shift <= TCPRTT_FINE_SHIFT_MAX;
+	     shift++) {
+		fine = fine_of(shift, -1LL);
+		for (i = 0; i < tcprtt_fine_buckets(shift); i++)
+			fine.counts[i] = i % 3 ? i : U64_MAX - i;
+		text = fine_text(&h, &fine);
+		EXPECT_EQ(0, tcprtt_parse(text, strlen(text), &snap, &err))
+			TH_LOG("line %u: %s", err.line, err.msg);
+		EXPECT_TRUE(same_fine(&fine, &snap.fine)) TH_LOG("%u", shift);
+		EXPECT_TRUE(same_hist(&h, &snap.total));
+		free(text);
+	}
+	/* fine on, every bucket empty; fine_error alone */
+	fine = fine_of(4, -1LL);
+	text = fine_text(&h, &fine);
+	EXPECT_EQ(0, tcprtt_parse(text, strlen(text), &snap, &err));
+	EXPECT_TRUE(same_fine(&fine, &snap.fine));
+	free(text);
+	fine = fine_of(0, -1LL);
+	strcpy(fine.error, "ENOMEM");
+	text = fine_text(&h, &fine);
+	EXPECT_EQ(0, tcprtt_parse(text, strlen(text), &snap, &err));
+	EXPECT_TRUE(same_fine(&fine, &snap.fine));
+	free(text);
 }
 
 TEST_HARNESS_MAIN
