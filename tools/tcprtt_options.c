@@ -105,7 +105,9 @@ static const char usage_text[] =
 "                           power of two: -e and JSON take p50/p90/p99\n"
 "                           from them (within 12.5, 6.25 or 3.125%),\n"
 "                           --prometheus adds tcprtt_rtt_fine_seconds\n"
-"                           (127, 243 or 467 series a table)\n"
+"                           (127, 243 or 467 series a table; with\n"
+"                           --all-netns, of the namespaces whose module\n"
+"                           parameter fine is N)\n"
 "                           (-p -P -a -A -4 -6 -b -B -m --fine open a\n"
 "                           private session of the module, which counts\n"
 "                           from the start until Ctrl-C, -d or each -i;\n"
@@ -280,7 +282,6 @@ static int set_fine(const char *arg)
 		return usage_error("--fine %s conflicts with an earlier --fine",
 				   arg);
 	env.fine = n;
-	env.session = true;
 	return 0;
 }
 
@@ -453,6 +454,13 @@ int parse_args(int argc, char **argv)
 	ret = check_heatmap();
 	if (ret)
 		return ret;
+	/*
+	 * --fine counts in a session of its own, except with --all-netns,
+	 * where none can be: there it picks the namespaces' own buckets (the
+	 * module's fine parameter) for --prometheus, as a fleet's exporter.
+	 */
+	if (env.fine && !env.all_netns)
+		env.session = true;
 	if (!env.session)
 		return -1;
 	if (env.input)

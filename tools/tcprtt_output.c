@@ -424,8 +424,8 @@ static int put_histogram(FILE *m, const char *name,
 
 /*
  * With --fine only, so that a module parameter never multiplies an
- * exporter's series: the fine buckets of every table that has them, in a
- * family of their own beside tcprtt_rtt_seconds.
+ * exporter's series: the fine buckets of every table that has --fine's
+ * number of them (one family, one set of le), beside tcprtt_rtt_seconds.
  */
 static int prometheus_fine(FILE *m, const struct report *r)
 {
@@ -438,7 +438,8 @@ static int prometheus_fine(FILE *m, const struct report *r)
 		return 0;
 	for (i = 0; i < r->nr_items; i++) {
 		snap = r->items[i].cumulative;
-		if (!report_shows(r, &r->items[i]) || !snap->fine.shift)
+		if (!report_shows(r, &r->items[i]) || !snap->fine.shift ||
+		    1U << snap->fine.shift != env.fine)
 			continue;
 		if (!head)
 			tcprtt_render_prometheus_head(m, TCPRTT_RTT_FINE_NAME,

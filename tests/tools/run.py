@@ -116,7 +116,7 @@ BAD_USAGE = [
     ["--fine", "3"], ["--fine", "0"], ["--fine", "32"], ["--fine", "8x"],
     ["--fine", ""], ["--fine"], ["--fine", "-8"],
     ["--fine", "8", "--fine", "16"], ["--fine", "8", "-f", "x"],
-    ["--fine", "8", "--all-netns"], ["--fine", "8", "-r"],
+    ["--fine", "8", "--all-netns", "-p", "80"], ["--fine", "8", "-r"],
 ]
 
 
@@ -2075,6 +2075,15 @@ def t_fine_netns(tool, tmp):
     out = run_ok(tool, ["--all-netns", "-e"], env=env)
     expect_eq(out.count("\nfine     4 per octave: p50, p90, p99 from them, "
                         "within 12.5%\n"), 1, "-e: one fine line:\n" + out)
+    # --fine with --all-netns opens no session: it exports the buckets of
+    # the namespaces that have that many, and no others.
+    text = run_ok(tool, ["--all-netns", "--fine", "4", "--prometheus"],
+                  env=env)
+    check_fine_prometheus(text, FINE_RTTS, 2, [("netns", "4026531840")])
+    text = run_ok(tool, ["--all-netns", "--fine", "8", "--prometheus"],
+                  env=env)
+    check("tcprtt_rtt_fine_seconds" not in text,
+          "a fine family for buckets of another size:\n" + text)
 
 
 def check_fine_prometheus(text, rtts, shift, labels=()):
