@@ -212,7 +212,7 @@ profile() {
 	        err = abs(est - exact) / exact
 	        worst[kind] = max(worst[kind], err)
 	        print("%s p%d: exact %d us, %s %s us, error %.2f%%" % (name, p, exact, kind, est, 100 * err))
-	print("worst %s %.4f %.4f" % (name, worst["fine"], worst["log2"]))
+	print("worst %s %.4f %.4f of %d samples" % (name, worst["fine"], worst["log2"], len(srtts)))
 	if worst["fine"] > 0.0625:
 	    sys.exit("%s: fine error %.2f%% above 6.25%%" % (name, 100 * worst["fine"]))
 	EOF
