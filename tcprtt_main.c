@@ -405,8 +405,9 @@ static int tcprtt_fine_set(const char *val, const struct kernel_param *kp)
 	/*
 	 * The key is switched outside tcprtt_lock, which namespace creation
 	 * takes, so that the CPU hotplug lock never nests in it.  Writes of a
-	 * parameter are serialised by the parameters' own lock, and the probe
-	 * checks the pointer anyway: the key only saves it the look.
+	 * parameter are serialised by the parameters' own lock, and the
+	 * pointer the probe follows is never NULL (the sink), so the key's
+	 * moment only decides which hits reach the buckets.
 	 */
 	if (!shift)
 		static_branch_disable(&tcprtt_fine_on);
