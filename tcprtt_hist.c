@@ -152,7 +152,7 @@ struct tcprtt_fine *tcprtt_fine_alloc(unsigned int shift)
 	fine->shift = shift;
 	fine->low_bits = (2U << shift) - 1;
 	fine->per_octave = 1U << shift;
-	/* At most 368 counters: far below the per-CPU allocator's limit. */
+	/* At most 464 counters: far below the per-CPU allocator's limit. */
 	fine->counts = __alloc_percpu_gfp(nr * sizeof(u64), sizeof(u64),
 					  GFP_KERNEL_ACCOUNT);
 	if (!fine->counts) {
