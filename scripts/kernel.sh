@@ -181,7 +181,7 @@ arm64_root() {
 	local root=$cache/arm64/root hdr=$cache/arm64/headers debs=$cache/arm64/debs
 	local image kver base common kbuild
 	# Raise when the recipe below changes, so that roots are made anew.
-	local recipe=3
+	local recipe=4
 
 	add_arch arm64
 	apt_install mmdebstrap gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
@@ -194,7 +194,7 @@ arm64_root() {
 		mkdir -p "$root" "$hdr" "$debs"
 		say "unpacking an arm64 bookworm root into $root"
 		mmdebstrap --variant=extract --architectures=arm64 \
-			--include=bash,coreutils,libc-bin,mount,iproute2,procps,util-linux,kmod,python3-minimal,diffutils,gawk,sed,grep,findutils,busybox-static \
+			--include=bash,coreutils,libc-bin,mount,iproute2,procps,util-linux,kmod,python3,diffutils,gawk,sed,grep,findutils,busybox-static \
 			bookworm "$root" "$(mirror)" >&2
 		# What maintainer scripts would have made and the tests use.
 		ln -sfn bash "$root/bin/sh"

@@ -115,18 +115,13 @@ test_table_matches_proc() {
 		fail "tcprtt's table differs from /proc/net/tcprtt"
 }
 
-# heatmap_columns SVG: the columns drawn so far.
-heatmap_columns() {
-	if [ -e "$1" ]; then
-		grep -c 'class="col"' "$1"
-	else
-		echo 0
-	fi
-}
+# heatmap_holds SVG N: whether SVG's columns hold at least N samples.
+heatmap_holds() {
+	local held
 
-# heatmap_more SVG N: whether SVG has more than N columns (for wait_until).
-heatmap_more() {
-	[ "$(heatmap_columns "$1")" -gt "$2" ]
+	held=$(sed -n 's/.*class="col".* data-samples="\([0-9]*\)".*/\1/p' "$1" 2>/dev/null |
+		awk '{ s += $1 } END { print s + 0 }')
+	[ "$held" -ge "$2" ]
 }
 
 # The heatmap against the live module: a delay that changes between two
@@ -138,15 +133,16 @@ test_heatmap_follows_delay() {
 	set_delay 3ms
 	before=$(summary "$CLI" samples)
 	ip netns exec "$CLI" "$TCPRTT" -i 1 --heatmap "$svg" >/dev/null &
-	wait_until 600 heatmap_more "$svg" 0 || fail "no first column"
+	wait_until 600 grep -qs 'class="col"' "$svg" || fail "no first column"
 	client $SRV4 -n 30 >/dev/null
-	# The next 48 ms traffic starts in an interval of its own.
-	n=$(heatmap_columns "$svg")
-	wait_until 600 heatmap_more "$svg" "$n" || fail "no column after the 3 ms traffic"
+	# The 48 ms traffic starts once a column holds the last 3 ms sample. A
+	# new column is not enough: its read may predate the client's end.
+	n=$(($(summary "$CLI" samples) - before))
+	wait_until 600 heatmap_holds "$svg" "$n" || fail "the 3 ms samples never all showed"
 	set_delay 48ms
 	client $SRV4 -n 10 >/dev/null
-	n=$(heatmap_columns "$svg")
-	wait_until 600 heatmap_more "$svg" "$n" || fail "no column after the 48 ms traffic"
+	n=$(($(summary "$CLI" samples) - before))
+	wait_until 600 heatmap_holds "$svg" "$n" || fail "the 48 ms samples never all showed"
 	kill -INT %1
 	wait %1 || fail "tcprtt --heatmap did not exit 0 on SIGINT"
 	after=$(summary "$CLI" samples)
