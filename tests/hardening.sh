@@ -264,6 +264,9 @@ FAULT_KNOBS="failslab/ignore-gfp-wait fail_page_alloc/ignore-gfp-wait fail_page_
 FAULT_STRIDE=${TCPRTT_FAULT_STRIDE:-1}
 # tcprtt's pernet init, where a namespace's sites of tcprtt begin.
 NET_INIT=${TCPRTT_NET_INIT:-tcprtt_net_init}
+# fault_first_site's kprobe events.
+FAULT_COUNTERS="tcprtt_fault_slab tcprtt_fault_page tcprtt_fault_init tcprtt_fault_unshare
+	tcprtt_fault_unshared"
 NETNS_FILE=/proc/net/tcprtt_netns
 
 # fault_setup: fail-nth may fail any allocation, including those that may
@@ -309,7 +312,7 @@ fault_probes_on() {
 fault_probes_off() {
 	local e
 
-	for e in tcprtt_fault_ret; do
+	for e in tcprtt_fault_ret $FAULT_COUNTERS; do
 		[ -d $TRACING/events/kprobes/$e ] || continue
 		echo 0 >$TRACING/events/kprobes/$e/enable
 		echo "-:$e" >>$TRACING/kprobe_events
@@ -416,20 +419,64 @@ netns_count() {
 	grep -c '^netns ' $NETNS_FILE
 }
 
+# fault_first_site: sets fault_first, a number fail-nth gives no later
+# than the first allocation of a namespace's creation that tcprtt's pernet
+# init, or what runs after it, makes.  should_fail_ex(), which counts
+# fail-nth down, cannot be probed, so kprobe events count the calls of its
+# two callers that matter, should_failslab() and should_fail_alloc_page(),
+# inside unshare() up to the init's entry, in a creation that fails none.
+# Some return before calling it (a few a creation), so the count may run
+# ahead of fail-nth's by at most the surplus over the whole call: that is
+# taken off, and the loop starts at most that many sites early.
+fault_first_site() {
+	local e before all
+
+	{
+		echo "p:tcprtt_fault_slab should_failslab"
+		echo "p:tcprtt_fault_page should_fail_alloc_page"
+		echo "p:tcprtt_fault_init tcprtt:$NET_INIT"
+		echo "p:tcprtt_fault_unshare ksys_unshare"
+		echo "r:tcprtt_fault_unshared ksys_unshare"
+	} >>$TRACING/kprobe_events
+	for e in $FAULT_COUNTERS; do
+		echo 'comm == "tcprtt_fault"' >$TRACING/events/kprobes/$e/filter
+		echo 1 >$TRACING/events/kprobes/$e/enable
+	done
+	echo >$TRACING/trace
+	fault_count netns
+	read -r before all < <(awk '/ tcprtt_fault_unshare:/ { in_call = 1 }
+		/ tcprtt_fault_unshared:/ { in_call = 0 }
+		/ tcprtt_fault_init:/ && !before { before = n + 1 }
+		in_call && / tcprtt_fault_(slab|page):/ { n++ }
+		END { print before + 0, n + 0 }' $TRACING/trace)
+	fault_probes_off
+	[ "$before" -gt 0 ] || fail "netns: no call of $NET_INIT traced"
+	[ "$all" -ge "$fault_total" ] ||
+		fail "netns: the kprobes counted $all calls, fewer than fail-nth's $fault_total"
+	fault_first=$((before - (all - fault_total)))
+	[ "$fault_first" -ge 1 ] || fault_first=1
+	log "netns: tcprtt's pernet init entered after call $((before - 1)) of $all counted" \
+		"($fault_total by fail-nth): the loop starts at $fault_first"
+}
+
 # fault_netns GROUP FINE: with tcprtt loaded with group=GROUP fine=FINE,
-# fail each allocation of a namespace's creation in turn, up to the first
-# failure after tcprtt's pernet init has returned (the unwind then runs its
-# exit; the sites after it are other subsystems'); a created namespace has
-# a working /proc/net/tcprtt, with per-address tables and fine buckets or
-# the reason it has none; the namespaces tcprtt knows come back to what
-# they were.
+# fail each allocation of a namespace's creation in turn, from the first
+# in tcprtt's pernet init up to the first failure after that init has
+# returned (the unwind then runs its exit; the sites after it are other
+# subsystems').  The sites before it are other subsystems' too, and their
+# failures never reach tcprtt: neither its init nor its exit runs.  A
+# created namespace has a working /proc/net/tcprtt, with per-address
+# tables and fine buckets or the reason it has none; the namespaces
+# tcprtt knows come back to what they were.
 fault_netns() {
-	local group=$1 fine=$2 n=1 refused=0 created=0 before
+	local group=$1 fine=$2 n refused=0 created=0 before
 
 	insmod "$TCPRTT_KO" group="$group" fine="$fine"
 	grep -q " $NET_INIT\s*\[tcprtt\]" /proc/kallsyms ||
 		fail "no $NET_INIT in tcprtt (/proc/kallsyms): set TCPRTT_NET_INIT to its pernet init"
 	before=$(netns_count)
+	fault_first_site
+	n=$fault_first
 	fault_probes_on "tcprtt:$NET_INIT"
 	fault_count netns
 	while :; do
@@ -464,7 +511,7 @@ fault_netns() {
 	done
 	fault_probes_off
 	log "netns with group=$group fine=$fine: $((refused + created)) allocation sites failed in turn," \
-		"1 to $n of $fault_total (every $FAULT_STRIDE):" \
+		"$fault_first to $n of $fault_total (every $FAULT_STRIDE):" \
 		"$refused creations failed, $created namespaces created anyway"
 	wait_until 600 test "$(netns_count)" = "$before" ||
 		fail "namespaces in $NETNS_FILE: expected $before, got $(netns_count)"
