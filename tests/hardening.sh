@@ -410,7 +410,7 @@ fault_load() {
 	rmmod tcprtt
 	log "insmod${*:+ $*}: $((refused + loaded)) allocation sites failed in turn, 1 to" \
 		"$((n - FAULT_STRIDE)) of $fault_total (every $FAULT_STRIDE): $refused refused cleanly, $loaded loaded anyway;" \
-		"errors:$(tr ' ' '\n' <<<"$errnos" | sort | uniq -c | tr -s ' \n' ' ')"
+		"errors:$(tr ' ' '\n' <<<"${errnos# }" | sort | uniq -c | tr -s ' \n' ' ')"
 	expect_gone "after the last insmod"
 	fault_failed=$((fault_failed + refused + loaded))
 }
